@@ -1,0 +1,2 @@
+import { OCI } from '@wharf/oci';
+console.log('hello', OCI);

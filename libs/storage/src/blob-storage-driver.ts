@@ -1,0 +1,59 @@
+import { Readable } from 'node:stream';
+import { Digest } from '@wharf/oci';
+
+/** An inclusive byte range, as in HTTP `Range: bytes=start-end`. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface AppendOptions {
+  /** The upload's size the caller believes it has; a different size is a conflict (RANGE_INVALID). */
+  expectedOffset: number;
+  /** When the request declared a Content-Length: receiving more or fewer bytes is SIZE_INVALID. */
+  expectedLength?: number;
+}
+
+/**
+ * Where blob bytes live. Content-addressed and shared by every repository: one copy per
+ * digest. Uploads are written to a temporary area, verified and only then made visible.
+ * The filesystem driver is the first implementation; an S3 driver can follow.
+ */
+export abstract class BlobStorageDriver {
+  /** The size of a stored blob, or null when it is not stored. */
+  abstract stat(digest: Digest): Promise<{ size: number } | null>;
+
+  /**
+   * A stream of a stored blob or of an inclusive range of it. Throws BLOB_UNKNOWN when the
+   * blob is not stored. The caller validates the range against the size first.
+   */
+  abstract read(digest: Digest, range?: ByteRange): Promise<Readable>;
+
+  /** Removes a stored blob (garbage collection only). Missing is not an error. */
+  abstract delete(digest: Digest): Promise<void>;
+
+  /** Creates an empty upload area for a new upload session. */
+  abstract createUpload(uploadId: string): Promise<void>;
+
+  /** The number of bytes an upload holds, or null when it does not exist. */
+  abstract uploadSize(uploadId: string): Promise<number | null>;
+
+  /**
+   * Streams `body` onto the end of an upload and returns its new size. If the stream fails,
+   * is aborted or does not match `expectedLength`, the upload is cut back to the size it had
+   * and the error is rethrown (SIZE_INVALID for a length mismatch): a failed append leaves
+   * no trace.
+   */
+  abstract appendUpload(uploadId: string, body: Readable, options: AppendOptions): Promise<number>;
+
+  /**
+   * Verifies the upload against `digest` (and `expectedSize` when given), makes it durable
+   * (fsync of the file and the directory) and moves it into the content-addressed store. If
+   * the blob is already stored, the upload is dropped (dedup). On mismatch throws
+   * DIGEST_INVALID or SIZE_INVALID and deletes the upload. Returns the blob's size.
+   */
+  abstract commitUpload(uploadId: string, digest: Digest, expectedSize?: number): Promise<{ size: number }>;
+
+  /** Deletes an upload's data. Missing is not an error. */
+  abstract deleteUpload(uploadId: string): Promise<void>;
+}

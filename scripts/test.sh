@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what the tests need (Debian packages
+# for the real clients and the reference registry, npm packages), then runs unit and e2e
+# suites against a fresh database on the local Postgres, and ends with `N passed, N failed`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-test-deps.sh || { echo "installing test dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund || { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
+# Each e2e suite creates (and drops) its own database through this admin connection.
+export WHARF_TEST_PG_ADMIN_URL="${WHARF_TEST_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+
+results="$(mktemp -t wharf-jest-XXXXXX.json)"
+npx jest --runInBand --json --outputFile="$results" "$@"
+status=$?
+node -e '
+  const r = require(process.argv[1]);
+  const failed = r.numFailedTests + r.numRuntimeErrorTestSuites;
+  console.log(`${r.numPassedTests} passed, ${failed} failed`);
+' "$results" || echo "0 passed, 1 failed"
+rm -f "$results"
+exit $status
