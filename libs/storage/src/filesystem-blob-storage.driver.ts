@@ -1,0 +1,320 @@
+import { createHash, Hash } from 'node:crypto';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { FileHandle, mkdir, open, rename, stat, truncate, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Digest, RegistryError } from '@wharf/oci';
+import { AppendOptions, BlobStorageDriver, ByteRange } from './blob-storage-driver';
+
+/** Large buffers cut syscalls per blob; layers are often hundreds of MiB. */
+const HIGH_WATER_MARK = 1024 * 1024;
+const UPLOAD_ID = /^[0-9a-f-]{36}$/;
+const HEX = /^[0-9a-f]+$/;
+
+/** A running sha256 over the first `offset` bytes of an upload file. */
+interface HashState {
+  hash: Hash;
+  offset: number;
+}
+
+/**
+ * Stores blobs as plain files: `<root>/blobs/<algorithm>/<2 hex>/<hex>`, with uploads in
+ * `<root>/uploads/<id>`. Both trees live under one root so the final rename never crosses
+ * filesystems.
+ */
+export class FilesystemBlobStorageDriver extends BlobStorageDriver {
+  private readonly blobsDir: string;
+  private readonly uploadsDir: string;
+  /**
+   * Hashing while the bytes stream in saves re-reading a large upload at commit. The state is
+   * only an optimisation: it is lost on restart and commit falls back to hashing the file.
+   * Trusting it assumes appends to one upload never overlap across instances; the upload
+   * session's offset check in the database is what guarantees that.
+   */
+  private readonly hashes = new Map<string, HashState>();
+  /** Per-upload queue: overlapping appends would interleave bytes and desync the hash state. */
+  private readonly locks = new Map<string, Promise<void>>();
+  private ready?: Promise<void>;
+
+  constructor(private readonly rootDir: string) {
+    super();
+    this.blobsDir = join(rootDir, 'blobs');
+    this.uploadsDir = join(rootDir, 'uploads');
+  }
+
+  /** Creates the directory layout. Idempotent; every operation awaits it anyway. */
+  init(): Promise<void> {
+    this.ready ??= Promise.all([
+      mkdir(this.blobsDir, { recursive: true }),
+      mkdir(this.uploadsDir, { recursive: true }),
+    ]).then(
+      () => undefined,
+      (err) => {
+        this.ready = undefined; // let a later call retry, e.g. after a volume is mounted
+        throw err;
+      },
+    );
+    return this.ready;
+  }
+
+  async stat(digest: Digest): Promise<{ size: number } | null> {
+    await this.init();
+    try {
+      return { size: (await stat(this.blobPath(digest))).size };
+    } catch (err) {
+      if (err.code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  async read(digest: Digest, range?: ByteRange): Promise<Readable> {
+    await this.init();
+    // Open before returning so a missing blob is a clean 404 rather than a stream error
+    // after the response headers have gone out.
+    let handle: FileHandle;
+    try {
+      handle = await open(this.blobPath(digest), 'r');
+    } catch (err) {
+      if (err.code === 'ENOENT') throw new RegistryError('BLOB_UNKNOWN', `blob ${digest.value} is not stored`);
+      throw err;
+    }
+    // The stream owns the handle and closes it on end or destroy.
+    return createReadStream('', { fd: handle, start: range?.start, end: range?.end, highWaterMark: HIGH_WATER_MARK });
+  }
+
+  async delete(digest: Digest): Promise<void> {
+    await this.init();
+    await unlinkIfExists(this.blobPath(digest));
+  }
+
+  async createUpload(uploadId: string): Promise<void> {
+    const file = await this.uploadPath(uploadId);
+    this.hashes.delete(uploadId);
+    // 'wx' fails on an existing file: a reused id must not adopt someone else's bytes.
+    const handle = await open(file, 'wx');
+    await handle.close();
+  }
+
+  async uploadSize(uploadId: string): Promise<number | null> {
+    const file = await this.uploadPath(uploadId);
+    try {
+      return (await stat(file)).size;
+    } catch (err) {
+      if (err.code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  appendUpload(uploadId: string, body: Readable, options: AppendOptions): Promise<number> {
+    return this.exclusive(uploadId, async () => {
+      const file = await this.uploadPath(uploadId);
+      // No O_CREAT: appending to an upload that was never created (or was deleted) is an error.
+      const handle = await openUpload(file, constants.O_WRONLY | constants.O_APPEND);
+      let previousSize: number;
+      try {
+        previousSize = (await handle.stat()).size;
+      } catch (err) {
+        await handle.close();
+        throw err;
+      }
+      if (previousSize !== options.expectedOffset) {
+        await handle.close();
+        throw new RegistryError(
+          'RANGE_INVALID',
+          `upload ${uploadId} holds ${previousSize} bytes but the chunk starts at offset ${options.expectedOffset}`,
+          undefined,
+          { Range: `0-${Math.max(previousSize - 1, 0)}` },
+        );
+      }
+
+      // Hash into a copy so a failed append leaves the stored state exactly as it was, matching
+      // the file once it is cut back. Without a state covering the file so far, only an empty
+      // upload can start one; otherwise commit hashes the file.
+      const state = this.hashes.get(uploadId);
+      const working =
+        state && state.offset === previousSize ? state.hash.copy() : previousSize === 0 ? createHash('sha256') : undefined;
+
+      let received = 0;
+      const { expectedLength } = options;
+      const out = createWriteStream('', { fd: handle, highWaterMark: HIGH_WATER_MARK });
+      try {
+        await pipeline(
+          body,
+          async function* (source: AsyncIterable<Buffer>) {
+            for await (const chunk of source) {
+              received += chunk.length;
+              // Stop early rather than write an oversized body to disk.
+              if (expectedLength !== undefined && received > expectedLength) throw lengthMismatch(expectedLength, received);
+              working?.update(chunk);
+              yield chunk;
+            }
+          },
+          out,
+        );
+        if (expectedLength !== undefined && received !== expectedLength) throw lengthMismatch(expectedLength, received);
+      } catch (err) {
+        // The stream closes the handle; wait so no write lands after the truncate.
+        await closed(out);
+        // A concurrent deleteUpload leaves nothing to cut back; report the original failure.
+        await truncate(file, previousSize).catch((truncateErr) => {
+          if (truncateErr.code !== 'ENOENT') throw truncateErr;
+        });
+        throw err;
+      }
+      await closed(out);
+
+      const size = previousSize + received;
+      if (working) this.hashes.set(uploadId, { hash: working, offset: size });
+      else this.hashes.delete(uploadId);
+      return size;
+    });
+  }
+
+  commitUpload(uploadId: string, digest: Digest, expectedSize?: number): Promise<{ size: number }> {
+    return this.exclusive(uploadId, async () => {
+      const file = await this.uploadPath(uploadId);
+      const target = this.blobPath(digest);
+      const handle = await openUpload(file, 'r');
+      let size: number;
+      try {
+        size = (await handle.stat()).size;
+        if (expectedSize !== undefined && size !== expectedSize) {
+          await this.discardUpload(uploadId, file);
+          throw new RegistryError('SIZE_INVALID', `upload holds ${size} bytes but ${expectedSize} were declared`);
+        }
+        const computed = await this.digestOf(uploadId, handle, size, digest.algorithm);
+        if (computed !== digest.hex) {
+          await this.discardUpload(uploadId, file);
+          throw new RegistryError(
+            'DIGEST_INVALID',
+            `upload content does not match: expected ${digest.value}, computed ${digest.algorithm}:${computed}`,
+          );
+        }
+        // The rename below is only durable if the data it points at reached the disk first.
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+
+      if (await exists(target)) {
+        // Dedup: identical verified bytes are already stored; never touch the existing file.
+        await this.discardUpload(uploadId, file);
+        return { size };
+      }
+      await mkdirDurably(dirname(target));
+      // Between the check and the rename another commit of the same digest may win; renaming
+      // over it then swaps identical, verified bytes, which readers cannot tell apart.
+      await rename(file, target);
+      await fsyncDir(dirname(target));
+      this.hashes.delete(uploadId);
+      return { size };
+    });
+  }
+
+  async deleteUpload(uploadId: string): Promise<void> {
+    await this.discardUpload(uploadId, await this.uploadPath(uploadId));
+  }
+
+  private async discardUpload(uploadId: string, file: string): Promise<void> {
+    this.hashes.delete(uploadId);
+    await unlinkIfExists(file);
+  }
+
+  /** The upload's hex digest, from the running hash when it covers the whole file. */
+  private async digestOf(uploadId: string, handle: FileHandle, size: number, algorithm: Digest['algorithm']): Promise<string> {
+    const state = this.hashes.get(uploadId);
+    if (algorithm === 'sha256' && state && state.offset === size) return state.hash.copy().digest('hex');
+    const hash = createHash(algorithm);
+    const input = createReadStream('', { fd: handle, start: 0, autoClose: false, highWaterMark: HIGH_WATER_MARK });
+    for await (const chunk of input) hash.update(chunk);
+    return hash.digest('hex');
+  }
+
+  private blobPath(digest: Digest): string {
+    // Digests are validated upstream; this guards the path against a hand-built one.
+    if (!HEX.test(digest.hex) || (digest.algorithm !== 'sha256' && digest.algorithm !== 'sha512')) {
+      throw new RegistryError('DIGEST_INVALID', `invalid digest ${digest.value}`);
+    }
+    return join(this.blobsDir, digest.algorithm, digest.hex.slice(0, 2), digest.hex);
+  }
+
+  private async uploadPath(uploadId: string): Promise<string> {
+    // The id becomes a file name, so anything but a UUID shape could escape the directory.
+    if (!UPLOAD_ID.test(uploadId)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `invalid upload id`);
+    await this.init();
+    return join(this.uploadsDir, uploadId);
+  }
+
+  private async exclusive<T>(uploadId: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(uploadId) ?? Promise.resolve();
+    const result = previous.then(task);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.locks.set(uploadId, tail);
+    try {
+      return await result;
+    } finally {
+      if (this.locks.get(uploadId) === tail) this.locks.delete(uploadId);
+    }
+  }
+}
+
+/** Resolves once a stream has released its file; unlike events.once, ignores its 'error'. */
+function closed(stream: Writable): Promise<void> {
+  return stream.closed ? Promise.resolve() : new Promise((resolve) => stream.once('close', () => resolve()));
+}
+
+function lengthMismatch(expected: number, received: number): RegistryError {
+  // An oversized body is cut off at the first chunk past the limit, so its count is a floor.
+  const got = received > expected ? `at least ${received}` : `${received}`;
+  return new RegistryError('SIZE_INVALID', `expected a body of ${expected} bytes but received ${got}`);
+}
+
+async function openUpload(file: string, flags: string | number): Promise<FileHandle> {
+  try {
+    return await open(file, flags);
+  } catch (err) {
+    if (err.code === 'ENOENT') throw new RegistryError('BLOB_UPLOAD_UNKNOWN');
+    throw err;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if (err.code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+async function unlinkIfExists(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw err;
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** mkdir -p, then fsyncs the parents of whatever it created so the new entries survive a crash. */
+async function mkdirDurably(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  for (let created = dir; ; created = dirname(created)) {
+    await fsyncDir(dirname(created));
+    if (created === first) return;
+  }
+}

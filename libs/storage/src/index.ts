@@ -1,0 +1,2 @@
+export * from './blob-storage-driver';
+export * from './filesystem-blob-storage.driver';
