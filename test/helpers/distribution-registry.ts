@@ -1,0 +1,107 @@
+// Runs Debian's `docker-registry` (CNCF Distribution 2.8) on a free loopback port: the
+// reference implementation tests compare against, and later the upstream of remote repositories.
+import { ChildProcess, spawn } from 'child_process';
+import { promises as fs } from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+
+export interface DistributionRegistry {
+  /** `127.0.0.1:PORT`, the form image references use. */
+  host: string;
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  /** The temp dir holding config.yml and the storage root. */
+  dir: string;
+  stop(): Promise<void>;
+}
+
+export interface DistributionOptions {
+  binary?: string;
+  /** How long to wait for `/v2/` to answer. */
+  startTimeoutMs?: number;
+}
+
+/** Asks the kernel for a free loopback port (a tiny race with other binders is acceptable in tests). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function configYaml(storageDir: string, port: number): string {
+  // JSON is valid YAML, so no YAML writer is needed.
+  return JSON.stringify(
+    {
+      version: 0.1,
+      log: { level: 'warn', accesslog: { disabled: true } },
+      storage: { filesystem: { rootdirectory: storageDir }, delete: { enabled: true } },
+      http: { addr: `127.0.0.1:${port}`, secret: 'wharf-tests' },
+    },
+    null,
+    2,
+  );
+}
+
+export async function startDistribution(options: DistributionOptions = {}): Promise<DistributionRegistry> {
+  const { binary = '/usr/bin/docker-registry', startTimeoutMs = 15_000 } = options;
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-distribution-'));
+  const storageDir = path.join(dir, 'storage');
+  await fs.mkdir(storageDir);
+  const port = await freePort();
+  const configPath = path.join(dir, 'config.yml');
+  await fs.writeFile(configPath, configYaml(storageDir, port));
+
+  const child = spawn(binary, ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    // Keep only the tail: it is for error messages, and the registry logs every request.
+    stderr = (stderr + chunk.toString()).slice(-8192);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const host = `127.0.0.1:${port}`;
+  const url = `http://${host}`;
+  const stop = async (): Promise<void> => {
+    await killAndWait(child, exited);
+    await fs.rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    await waitForV2(url, startTimeoutMs, exited, () => stderr);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { host, url, dir, stop };
+}
+
+async function waitForV2(url: string, timeoutMs: number, exited: Promise<number | null>, log: () => string): Promise<void> {
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) throw new Error(`docker-registry exited with ${exitCode}: ${log()}`);
+    try {
+      const response = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) });
+      if (response.status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`docker-registry did not answer ${url}/v2/ within ${timeoutMs} ms: ${log()}`);
+}
+
+async function killAndWait(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
