@@ -18,9 +18,11 @@ export const ERROR_CATALOGUE = {
   UNSUPPORTED: { status: 405, message: 'the operation is unsupported' },
   TOOMANYREQUESTS: { status: 429, message: 'too many requests' },
   // Wharf's own codes, rendered in the same envelope.
+  PAGINATION_NUMBER_INVALID: { status: 400, message: 'invalid number of results requested' },
   RANGE_INVALID: { status: 416, message: 'requested range not satisfiable' },
   MANIFEST_TOO_LARGE: { status: 413, message: 'manifest exceeds the size limit' },
   UNAVAILABLE: { status: 503, message: 'service unavailable' },
+  UNKNOWN: { status: 500, message: 'unknown error' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -1,2 +1,3 @@
 export * from './blob-storage-driver';
 export * from './filesystem-blob-storage.driver';
+export * from './data-dir-probe';

@@ -1,0 +1,58 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { Request, Response } from 'express';
+import { ERROR_CATALOGUE, RegistryError } from '@wharf/oci';
+
+/**
+ * Renders every error: registry routes get the distribution spec's
+ * `{"errors":[{code,message,detail}]}`, the REST API a JSON problem body.
+ */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const req = host.switchToHttp().getRequest<Request>();
+    const res = host.switchToHttp().getResponse<Response>();
+    if (res.headersSent) {
+      // Mid-stream failure: the only honest signal left is a broken connection.
+      res.destroy();
+      return;
+    }
+    const error = toRegistryError(exception);
+    if (error.status >= 500) this.logger.error({ msg: 'request failed', reqId: req.id, err: describe(exception) });
+    res.set(error.headers);
+    if (isRegistryPath(req.path)) {
+      res.set('Docker-Distribution-API-Version', 'registry/2.0');
+      res.status(error.status).json({ errors: [error.toJSON()] });
+    } else {
+      const body = exception instanceof HttpException ? exception.getResponse() : undefined;
+      res.status(error.status).type('application/problem+json').json({
+        status: error.status,
+        title: error.code,
+        detail: error.message,
+        ...(typeof body === 'object' && body && 'message' in body && Array.isArray(body.message) ? { errors: body.message } : {}),
+      });
+    }
+  }
+}
+
+export function isRegistryPath(path: string): boolean {
+  return path === '/v2' || path.startsWith('/v2/') || /^\/api\/docker\/[^/]+\/v2(\/|$)/.test(path);
+}
+
+function toRegistryError(exception: unknown): RegistryError {
+  if (exception instanceof RegistryError) return exception;
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const code = status === 404 ? 'NAME_UNKNOWN' : status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'DENIED' : status === 429 ? 'TOOMANYREQUESTS' : status === 405 ? 'UNSUPPORTED' : undefined;
+    const body = exception.getResponse();
+    const message = typeof body === 'object' && body && 'message' in body ? [body.message].flat().join('; ') : exception.message;
+    const error = new RegistryError(code ?? (status >= 500 ? 'UNKNOWN' : 'UNSUPPORTED'), message);
+    return Object.assign(error, { status });
+  }
+  return new RegistryError('UNKNOWN', ERROR_CATALOGUE.UNKNOWN.message);
+}
+
+function describe(exception: unknown): string {
+  return exception instanceof Error ? `${exception.name}: ${exception.message}\n${exception.stack ?? ''}` : String(exception);
+}

@@ -1,0 +1,31 @@
+import { LoggerService } from '@nestjs/common';
+import { LogLevel } from '@wharf/config';
+
+const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+
+/** One JSON object per line on stdout: easy to ship and to grep. */
+export class JsonLogger implements LoggerService {
+  constructor(private readonly level: LogLevel) {}
+
+  log(message: unknown, context?: string): void {
+    this.write('info', message, context);
+  }
+  error(message: unknown, ...rest: unknown[]): void {
+    this.write('error', message, rest.find((r) => typeof r === 'string' && !r.includes('\n')) as string | undefined);
+  }
+  warn(message: unknown, context?: string): void {
+    this.write('warn', message, context);
+  }
+  debug(message: unknown, context?: string): void {
+    this.write('debug', message, context);
+  }
+  verbose(message: unknown, context?: string): void {
+    this.write('debug', message, context);
+  }
+
+  private write(level: LogLevel, message: unknown, context?: string): void {
+    if (RANK[level] > RANK[this.level]) return;
+    const fields = typeof message === 'object' && message !== null ? message : { msg: String(message) };
+    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, context, ...fields })}\n`);
+  }
+}

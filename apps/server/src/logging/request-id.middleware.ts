@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger, NestMiddleware } from '@nestjs/common';
+import { NextFunction, Request, Response } from 'express';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    id?: string;
+  }
+}
+
+const INCOMING_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Gives every request an id (the client's X-Request-Id when sane), echoes it, and writes
+ * one access-log line when the response ends. Headers are never logged: they carry secrets.
+ */
+@Injectable()
+export class RequestIdMiddleware implements NestMiddleware {
+  private readonly logger = new Logger('http');
+
+  use(req: Request, res: Response, next: NextFunction): void {
+    const incoming = req.headers['x-request-id'];
+    req.id = typeof incoming === 'string' && INCOMING_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader('X-Request-Id', req.id);
+    const started = process.hrtime.bigint();
+    res.on('close', () => {
+      this.logger.log({
+        msg: 'request',
+        reqId: req.id,
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+        aborted: !res.writableFinished,
+      });
+    });
+    next();
+  }
+}

@@ -1,0 +1,52 @@
+import { pipeline } from 'node:stream/promises';
+import { Injectable } from '@nestjs/common';
+import { RegistryError } from '@wharf/oci';
+import { RepositoryResolver } from '@wharf/registry';
+import { parseRangeHeader } from './http-range';
+import { RegistryContext } from './registry-context';
+
+type BlobContext = RegistryContext<{ kind: 'blob'; repoKey: string; image: string; digest: string }>;
+
+@Injectable()
+export class BlobsHandler {
+  constructor(private readonly resolver: RepositoryResolver) {}
+
+  async get(ctx: BlobContext, withBody: boolean): Promise<void> {
+    const { repoKey, image, digest } = ctx.route;
+    const repo = await this.resolver.resolve(repoKey);
+    const blob = await repo.statBlob(image, digest);
+    const range = parseRangeHeader(ctx.req.headers.range, blob.size);
+    if (range === 'unsatisfiable') {
+      throw new RegistryError('RANGE_INVALID', `range ${ctx.req.headers.range} cannot be served from ${blob.size} bytes`, undefined, {
+        'Content-Range': `bytes */${blob.size}`,
+      });
+    }
+    ctx.res.set({
+      'Content-Type': 'application/octet-stream',
+      'Docker-Content-Digest': blob.digest,
+      'Accept-Ranges': 'bytes',
+      ETag: `"${blob.digest}"`,
+      'Cache-Control': 'max-age=31536000',
+    });
+    if (range) {
+      ctx.res.status(206).set({ 'Content-Range': `bytes ${range.start}-${range.end}/${blob.size}`, 'Content-Length': String(range.end - range.start + 1) });
+    } else {
+      ctx.res.status(200).set('Content-Length', String(blob.size));
+    }
+    if (!withBody || blob.size === 0) {
+      ctx.res.end();
+      return;
+    }
+    const stream = await repo.openBlob(image, digest, range);
+    ctx.res.flushHeaders();
+    // A client that goes away mid-download is not an error worth rendering.
+    await pipeline(stream, ctx.res).catch(() => ctx.res.destroy());
+  }
+
+  async delete(ctx: BlobContext): Promise<void> {
+    const { repoKey, image, digest } = ctx.route;
+    const repo = await this.resolver.resolve(repoKey);
+    await repo.deleteBlob(image, digest);
+    ctx.res.status(202).set('Content-Length', '0').end();
+  }
+}

@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { WharfConfig } from '@wharf/config';
+import { RegistryError, parseAccept } from '@wharf/oci';
+import { RepositoryResolver } from '@wharf/registry';
+import { RegistryContext, urlFor } from './registry-context';
+
+type ManifestContext = RegistryContext<{ kind: 'manifest'; repoKey: string; image: string; reference: string }>;
+
+@Injectable()
+export class ManifestsHandler {
+  constructor(
+    private readonly resolver: RepositoryResolver,
+    private readonly config: WharfConfig,
+  ) {}
+
+  async get(ctx: ManifestContext, withBody: boolean): Promise<void> {
+    const { repoKey, image, reference } = ctx.route;
+    const repo = await this.resolver.resolve(repoKey);
+    const manifest = await repo.getManifest(image, reference, parseAccept(ctx.req.headers.accept));
+    ctx.res
+      .status(200)
+      .set({
+        'Content-Type': manifest.mediaType,
+        'Content-Length': String(manifest.size),
+        'Docker-Content-Digest': manifest.digest,
+        ETag: `"${manifest.digest}"`,
+      });
+    ctx.res.end(withBody ? manifest.content : undefined);
+  }
+
+  async put(ctx: ManifestContext): Promise<void> {
+    const { repoKey, image, reference } = ctx.route;
+    const repo = await this.resolver.resolve(repoKey);
+    const content = await this.readBody(ctx);
+    const { digest, subject } = await repo.putManifest(image, reference, content, ctx.req.headers['content-type']);
+    ctx.res.status(201).set({ Location: urlFor(ctx, `manifests/${digest}`), 'Docker-Content-Digest': digest, 'Content-Length': '0' });
+    if (subject) ctx.res.set('OCI-Subject', subject);
+    ctx.res.end();
+  }
+
+  async delete(ctx: ManifestContext): Promise<void> {
+    const { repoKey, image, reference } = ctx.route;
+    const repo = await this.resolver.resolve(repoKey);
+    await repo.deleteManifest(image, reference);
+    ctx.res.status(202).set('Content-Length', '0').end();
+  }
+
+  /** Manifests are small and capped, so they alone are buffered. */
+  private async readBody(ctx: ManifestContext): Promise<Buffer> {
+    const limit = this.config.maxManifestBytes;
+    const declared = Number(ctx.req.headers['content-length'] ?? 0);
+    if (declared > limit) throw tooLarge(declared, limit);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of ctx.req) {
+      total += (chunk as Buffer).length;
+      if (total > limit) throw tooLarge(total, limit);
+      chunks.push(chunk as Buffer);
+    }
+    if (ctx.req.headers['content-length'] !== undefined && total !== declared) {
+      throw new RegistryError('SIZE_INVALID', `Content-Length is ${declared} but ${total} bytes arrived`);
+    }
+    return Buffer.concat(chunks);
+  }
+}
+
+function tooLarge(size: number, limit: number): RegistryError {
+  return new RegistryError('MANIFEST_TOO_LARGE', `manifest of ${size}+ bytes exceeds the ${limit}-byte limit`);
+}

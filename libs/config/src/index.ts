@@ -1,0 +1,2 @@
+export * from './wharf-config';
+export * from './config.module';

@@ -1,0 +1,25 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { buildDataSourceOptions } from './data-source-options';
+import { HealthQueries } from './queries/health.queries';
+import { BlobQueries } from './queries/blob.queries';
+import { ImageQueries } from './queries/image.queries';
+import { ManifestQueries } from './queries/manifest.queries';
+import { RepositoryQueries } from './queries/repository.queries';
+import { TagQueries } from './queries/tag.queries';
+import { UploadSessionQueries } from './queries/upload-session.queries';
+
+const QUERIES = [RepositoryQueries, ImageQueries, ManifestQueries, TagQueries, BlobQueries, UploadSessionQueries, HealthQueries];
+
+@Module({})
+export class DatabaseModule {
+  static forRoot(url: string, poolSize?: number): DynamicModule {
+    return {
+      module: DatabaseModule,
+      global: true,
+      imports: [TypeOrmModule.forRoot(buildDataSourceOptions(url, { poolSize }))],
+      providers: QUERIES,
+      exports: QUERIES,
+    };
+  }
+}

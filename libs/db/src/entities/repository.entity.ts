@@ -1,0 +1,31 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export type RepositoryClass = 'local' | 'remote' | 'virtual';
+
+/** A named repository (Artifactory's "repo key"); kind-specific settings live in `settings`. */
+@Entity('repositories')
+export class RepositoryEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'varchar', length: 64, unique: true })
+  key: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  rclass: RepositoryClass;
+
+  @Column({ name: 'package_type', type: 'varchar', length: 16, default: 'docker' })
+  packageType: string;
+
+  @Column({ type: 'text', default: '' })
+  description: string;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  settings: Record<string, unknown>;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

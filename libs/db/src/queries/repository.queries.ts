@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { RepositoryClass, RepositoryEntity } from '../entities';
+
+@Injectable()
+export class RepositoryQueries {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  private get repo() {
+    return this.db.getRepository(RepositoryEntity);
+  }
+
+  findByKey(key: string): Promise<RepositoryEntity | null> {
+    return this.repo.findOneBy({ key });
+  }
+
+  list(rclass?: RepositoryClass): Promise<RepositoryEntity[]> {
+    return this.repo.find({ where: rclass ? { rclass } : {}, order: { key: 'ASC' } });
+  }
+
+  /** Inserts a new repository; returns null when the key is taken. */
+  async create(values: Pick<RepositoryEntity, 'key' | 'rclass' | 'packageType' | 'description' | 'settings'>): Promise<RepositoryEntity | null> {
+    const rows = await this.db.query(
+      `INSERT INTO repositories (key, rclass, package_type, description, settings)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING RETURNING id`,
+      [values.key, values.rclass, values.packageType, values.description, JSON.stringify(values.settings)],
+    );
+    return rows.length ? this.findByKey(values.key) : null;
+  }
+
+  async update(id: string, values: Pick<RepositoryEntity, 'description' | 'settings'>): Promise<void> {
+    await this.db.query(`UPDATE repositories SET description = $2, settings = $3, updated_at = now() WHERE id = $1`, [
+      id,
+      values.description,
+      JSON.stringify(values.settings),
+    ]);
+  }
+
+  /** Removes the repository; its images, manifests, tags, links and uploads go with it (cascade). */
+  async delete(id: string): Promise<void> {
+    await this.repo.delete({ id });
+  }
+}

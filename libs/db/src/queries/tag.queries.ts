@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { Page } from './image.queries';
+
+@Injectable()
+export class TagQueries {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async upsert(manager: EntityManager, imageId: string, name: string, manifestId: string): Promise<void> {
+    await manager.query(
+      `INSERT INTO tags (image_id, name, manifest_id) VALUES ($1, $2, $3)
+       ON CONFLICT (image_id, name) DO UPDATE SET manifest_id = EXCLUDED.manifest_id, updated_at = now()`,
+      [imageId, name, manifestId],
+    );
+  }
+
+  async delete(repositoryId: string, image: string, name: string): Promise<boolean> {
+    const result = await this.db.query(
+      `DELETE FROM tags t USING images i WHERE i.id = t.image_id AND i.repository_id = $1 AND i.name = $2 AND t.name = $3 RETURNING t.name`,
+      [repositoryId, image, name],
+    );
+    return countRows(result) > 0;
+  }
+
+  /** Tags in byte order, after `last`, at most `n`. */
+  async list(imageId: string, page: Page): Promise<string[]> {
+    const params: unknown[] = [imageId];
+    let after = '';
+    let limit = '';
+    if (page.last !== undefined) {
+      params.push(page.last);
+      after = `AND name COLLATE "C" > $${params.length}`;
+    }
+    if (page.n !== undefined) {
+      params.push(page.n);
+      limit = `LIMIT $${params.length}`;
+    }
+    const rows = await this.db.query(`SELECT name FROM tags WHERE image_id = $1 ${after} ORDER BY name COLLATE "C" ${limit}`, params);
+    return rows.map((r: { name: string }) => r.name);
+  }
+}
+
+/** TypeORM's postgres driver returns `[rows, count]` for DELETE ... RETURNING. */
+export function countRows(result: unknown): number {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[1];
+  return Array.isArray(result) ? result.length : 0;
+}

@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { UploadSessionEntity } from '../entities';
+import { countRows } from './tag.queries';
+
+@Injectable()
+export class UploadSessionQueries {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async create(id: string, repositoryId: string, imageName: string): Promise<void> {
+    await this.db.query(`INSERT INTO upload_sessions (id, repository_id, image_name) VALUES ($1, $2, $3)`, [id, repositoryId, imageName]);
+  }
+
+  find(id: string): Promise<UploadSessionEntity | null> {
+    return this.db.getRepository(UploadSessionEntity).findOneBy({ id });
+  }
+
+  /** Moves the recorded size forward only from the size the caller saw (no lost updates). */
+  async advance(id: string, from: number, to: number): Promise<boolean> {
+    const result = await this.db.query(
+      `UPDATE upload_sessions SET size = $3, updated_at = now() WHERE id = $1 AND size = $2 RETURNING id`,
+      [id, from, to],
+    );
+    return countRows(result) > 0;
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.query(`DELETE FROM upload_sessions WHERE id = $1`, [id]);
+  }
+}

@@ -1,0 +1,67 @@
+import { Readable } from 'node:stream';
+import { ByteRange } from '@wharf/storage';
+
+export interface ManifestContent {
+  digest: string;
+  mediaType: string;
+  size: number;
+  content: Buffer;
+}
+
+export interface BlobInfo {
+  digest: string;
+  size: number;
+}
+
+export interface UploadStatus {
+  id: string;
+  /** Bytes received so far. */
+  size: number;
+}
+
+export interface PageRequest {
+  n?: number;
+  last?: string;
+}
+
+export interface ReferrersIndex {
+  schemaVersion: 2;
+  mediaType: string;
+  manifests: Array<{ mediaType: string; digest: string; size: number; artifactType?: string; annotations?: Record<string, string> }>;
+}
+
+export interface AppendRequest {
+  body: Readable;
+  /** Start offset from Content-Range, when the client sent one. */
+  start?: number;
+  /** Content-Length, when the client sent one. */
+  length?: number;
+}
+
+/**
+ * What every repository kind offers the HTTP layer. Only the resolver knows which kind it
+ * is talking to; local, remote and virtual repositories implement this one interface.
+ */
+export interface DockerRepository {
+  readonly key: string;
+
+  getManifest(image: string, reference: string, accept: string[]): Promise<ManifestContent>;
+  putManifest(image: string, reference: string, content: Buffer, contentType?: string): Promise<{ digest: string; subject?: string }>;
+  deleteManifest(image: string, reference: string): Promise<void>;
+  listTags(image: string, page: PageRequest): Promise<string[]>;
+  listImages(page: PageRequest): Promise<string[]>;
+  referrers(image: string, digest: string, artifactType?: string): Promise<ReferrersIndex>;
+
+  statBlob(image: string, digest: string): Promise<BlobInfo>;
+  openBlob(image: string, digest: string, range?: ByteRange): Promise<Readable>;
+  deleteBlob(image: string, digest: string): Promise<void>;
+  /** Links a blob another repository holds; null when the source does not have it. */
+  mountBlob(image: string, digest: string, from: { repoKey: string; image: string }): Promise<BlobInfo | null>;
+
+  startUpload(image: string): Promise<UploadStatus>;
+  getUpload(image: string, uploadId: string): Promise<UploadStatus>;
+  appendUpload(image: string, uploadId: string, request: AppendRequest): Promise<UploadStatus>;
+  /** Appends the final body (if any), verifies against `digest` and makes the blob visible. */
+  commitUpload(image: string, uploadId: string, digest: string, request?: AppendRequest): Promise<BlobInfo>;
+  cancelUpload(image: string, uploadId: string): Promise<void>;
+}

@@ -1,0 +1,5 @@
+export * from './docker-repository';
+export * from './repository-resolver';
+export * from './catalog.service';
+export * from './registry.module';
+export * from './admin/repository-admin.service';

@@ -1,0 +1,89 @@
+import { Readable } from 'node:stream';
+import { ImageQueries, RepositoryEntity } from '@wharf/db';
+import { ByteRange } from '@wharf/storage';
+import { AppendRequest, BlobInfo, DockerRepository, ManifestContent, PageRequest, ReferrersIndex, UploadStatus } from '../docker-repository';
+import { LocalBlobService } from './local-blob.service';
+import { LocalManifestService } from './local-manifest.service';
+import { LocalUploadService } from './local-upload.service';
+
+export interface LocalServices {
+  manifests: LocalManifestService;
+  blobs: LocalBlobService;
+  uploads: LocalUploadService;
+  images: ImageQueries;
+  /** Finds another local repository, for cross-repository mounts. */
+  findLocal(key: string): Promise<RepositoryEntity | null>;
+}
+
+/** A hosted repository: everything is stored here, in Postgres and the blob store. */
+export class LocalDockerRepository implements DockerRepository {
+  constructor(
+    private readonly repo: RepositoryEntity,
+    private readonly services: LocalServices,
+  ) {}
+
+  get key(): string {
+    return this.repo.key;
+  }
+
+  getManifest(image: string, reference: string, accept: string[]): Promise<ManifestContent> {
+    return this.services.manifests.get(this.repo, image, reference, accept);
+  }
+
+  putManifest(image: string, reference: string, content: Buffer, contentType?: string) {
+    return this.services.manifests.put(this.repo, image, reference, content, contentType);
+  }
+
+  deleteManifest(image: string, reference: string): Promise<void> {
+    return this.services.manifests.delete(this.repo, image, reference);
+  }
+
+  listTags(image: string, page: PageRequest): Promise<string[]> {
+    return this.services.manifests.listTags(this.repo, image, page);
+  }
+
+  listImages(page: PageRequest): Promise<string[]> {
+    return this.services.images.catalog(this.repo.id, page);
+  }
+
+  referrers(image: string, digest: string, artifactType?: string): Promise<ReferrersIndex> {
+    return this.services.manifests.referrers(this.repo, image, digest, artifactType);
+  }
+
+  statBlob(_image: string, digest: string): Promise<BlobInfo> {
+    return this.services.blobs.stat(this.repo, digest);
+  }
+
+  openBlob(_image: string, digest: string, range?: ByteRange): Promise<Readable> {
+    return this.services.blobs.open(this.repo, digest, range);
+  }
+
+  deleteBlob(_image: string, digest: string): Promise<void> {
+    return this.services.blobs.delete(this.repo, digest);
+  }
+
+  async mountBlob(_image: string, digest: string, from: { repoKey: string; image: string }): Promise<BlobInfo | null> {
+    const source = from.repoKey === this.repo.key ? this.repo : await this.services.findLocal(from.repoKey);
+    return source ? this.services.blobs.mount(this.repo, digest, source) : null;
+  }
+
+  startUpload(image: string): Promise<UploadStatus> {
+    return this.services.uploads.start(this.repo, image);
+  }
+
+  getUpload(image: string, uploadId: string): Promise<UploadStatus> {
+    return this.services.uploads.status(this.repo, image, uploadId);
+  }
+
+  appendUpload(image: string, uploadId: string, request: AppendRequest): Promise<UploadStatus> {
+    return this.services.uploads.append(this.repo, image, uploadId, request);
+  }
+
+  commitUpload(image: string, uploadId: string, digest: string, request?: AppendRequest): Promise<BlobInfo> {
+    return this.services.uploads.commit(this.repo, image, uploadId, digest, request);
+  }
+
+  cancelUpload(image: string, uploadId: string): Promise<void> {
+    return this.services.uploads.cancel(this.repo, image, uploadId);
+  }
+}

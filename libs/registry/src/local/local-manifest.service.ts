@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { BlobQueries, ImageQueries, ManifestQueries, RepositoryEntity, TagQueries } from '@wharf/db';
+import { ManifestReferenceKind } from '@wharf/db';
+import { MediaType, ParsedManifest, RegistryError, accepts, isDigestLike, isValidTag, parseDigest, parseManifest } from '@wharf/oci';
+import { WharfConfig } from '@wharf/config';
+import { ManifestContent, PageRequest, ReferrersIndex } from '../docker-repository';
+
+/** Manifests, tags and referrers of local repositories: Postgres only, no disk. */
+@Injectable()
+export class LocalManifestService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly config: WharfConfig,
+    private readonly images: ImageQueries,
+    private readonly manifests: ManifestQueries,
+    private readonly tags: TagQueries,
+    private readonly blobs: BlobQueries,
+  ) {}
+
+  async get(repo: RepositoryEntity, image: string, reference: string, accept: string[]): Promise<ManifestContent> {
+    const manifest = isDigestLike(reference)
+      ? await this.manifests.findByDigest(repo.id, image, parseDigest(reference).value)
+      : await this.manifests.findByTag(repo.id, image, assertTag(reference));
+    if (!manifest) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} not found in ${repo.key}/${image}`);
+    // Fetching by digest names exact bytes, so the client gets them whatever it accepts.
+    if (!isDigestLike(reference) && !accepts(accept, manifest.mediaType)) {
+      throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is ${manifest.mediaType}, which the request's Accept header does not allow`);
+    }
+    return { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.content.length, content: manifest.content };
+  }
+
+  async put(repo: RepositoryEntity, image: string, reference: string, content: Buffer, contentType?: string): Promise<{ digest: string; subject?: string }> {
+    if (content.length > this.config.maxManifestBytes) {
+      throw new RegistryError('MANIFEST_TOO_LARGE', `manifest is ${content.length} bytes; the limit is ${this.config.maxManifestBytes}`);
+    }
+    const byDigest = isDigestLike(reference) ? parseDigest(reference) : undefined;
+    if (!byDigest) assertTag(reference);
+    const algorithm = byDigest?.algorithm ?? 'sha256';
+    const digest = `${algorithm}:${createHash(algorithm).update(content).digest('hex')}`;
+    if (byDigest && byDigest.value !== digest) {
+      throw new RegistryError('DIGEST_INVALID', `manifest digest is ${digest}, not ${byDigest.value} as the reference says`);
+    }
+    const parsed = parseManifest(content, contentType);
+    const references = await this.checkReferences(repo, image, parsed);
+
+    await this.dataSource.transaction(async (manager) => {
+      const imageId = await this.images.ensure(manager, repo.id, image);
+      const manifestId = await this.manifests.upsert(manager, imageId, {
+        digest,
+        mediaType: parsed.mediaType,
+        content,
+        artifactType: parsed.artifactType,
+        subjectDigest: parsed.subject?.digest,
+        annotations: parsed.annotations,
+        references,
+      });
+      if (!byDigest) await this.tags.upsert(manager, imageId, reference, manifestId);
+    });
+    return { digest, subject: parsed.subject?.digest };
+  }
+
+  /**
+   * Every blob and child manifest must already be in the repository: blobs linked to it,
+   * child manifests pushed to the same image. Foreign layers (with `urls`) live elsewhere,
+   * and a subject may be pushed later, as the spec allows.
+   */
+  private async checkReferences(repo: RepositoryEntity, image: string, parsed: ParsedManifest) {
+    const blobDigests = [parsed.config, ...parsed.layers]
+      .filter((d): d is NonNullable<typeof d> => !!d && !(d.urls && d.urls.length > 0))
+      .map((d) => d.digest);
+    const childDigests = parsed.manifests.map((d) => d.digest);
+    const [linked, children] = await Promise.all([
+      this.blobs.linkedDigests(repo.id, blobDigests),
+      this.manifests.existingDigests(await this.images.findId(repo.id, image), childDigests),
+    ]);
+    const missingBlobs = [...new Set(blobDigests.filter((d) => !linked.has(d)))];
+    const missingChildren = [...new Set(childDigests.filter((d) => !children.has(d)))];
+    if (missingBlobs.length || missingChildren.length) {
+      const what = [...missingBlobs.map((d) => `blob ${d}`), ...missingChildren.map((d) => `manifest ${d}`)];
+      throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references content not in ${repo.key}/${image}: ${what.join(', ')}`, {
+        blobs: missingBlobs,
+        manifests: missingChildren,
+      });
+    }
+    return [
+      ...[...new Set(blobDigests)].map((digest) => ({ kind: 'blob' as ManifestReferenceKind, digest })),
+      ...[...new Set(childDigests)].map((digest) => ({ kind: 'manifest' as ManifestReferenceKind, digest })),
+    ];
+  }
+
+  /** By digest: the manifest and every tag on it. By tag: only the tag. */
+  async delete(repo: RepositoryEntity, image: string, reference: string): Promise<void> {
+    if (isDigestLike(reference)) {
+      const deleted = await this.manifests.deleteByDigest(repo.id, image, parseDigest(reference).value);
+      if (!deleted) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} not found in ${repo.key}/${image}`);
+      return;
+    }
+    const deleted = await this.tags.delete(repo.id, image, assertTag(reference));
+    if (!deleted) throw new RegistryError('MANIFEST_UNKNOWN', `tag ${reference} not found in ${repo.key}/${image}`);
+  }
+
+  async listTags(repo: RepositoryEntity, image: string, page: PageRequest): Promise<string[]> {
+    const imageId = await this.images.findId(repo.id, image);
+    if (!imageId) throw new RegistryError('NAME_UNKNOWN', `image ${repo.key}/${image} not found`);
+    return this.tags.list(imageId, page);
+  }
+
+  async referrers(repo: RepositoryEntity, image: string, digest: string, artifactType?: string): Promise<ReferrersIndex> {
+    const rows = await this.manifests.referrers(repo.id, image, parseDigest(digest).value, artifactType);
+    return {
+      schemaVersion: 2,
+      mediaType: MediaType.OciIndex,
+      manifests: rows.map((r) => ({
+        mediaType: r.mediaType,
+        digest: r.digest,
+        size: r.size,
+        ...(r.artifactType ? { artifactType: r.artifactType } : {}),
+        ...(r.annotations ? { annotations: r.annotations } : {}),
+      })),
+    };
+  }
+}
+
+function assertTag(tag: string): string {
+  if (!isValidTag(tag)) throw new RegistryError('MANIFEST_INVALID', `invalid tag "${tag.slice(0, 140)}": [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`);
+  return tag;
+}

@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { loadConfig } from '@wharf/config';
+import { startWharf as boot } from '../../apps/server/src/bootstrap';
+
+export interface WharfTestServer {
+  /** http://127.0.0.1:PORT */
+  baseUrl: string;
+  /** 127.0.0.1:PORT, as docker/podman/skopeo address it. */
+  host: string;
+  dataDir: string;
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+const ADMIN_URL = process.env.WHARF_TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * Boots the real server on a random loopback port with a fresh Postgres database (created
+ * here, dropped on close) and a temporary data directory.
+ */
+export async function startWharf(env: Record<string, string> = {}): Promise<WharfTestServer> {
+  const dbName = `wharf_test_${Date.now()}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE ${dbName}`);
+  const databaseUrl = withDatabase(ADMIN_URL, dbName);
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-e2e-'));
+  const config = loadConfig({ PORT: '0', WHARF_HOST: '127.0.0.1', WHARF_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ...env });
+  const wharf = await boot(config);
+  const host = wharf.address;
+  return {
+    baseUrl: `http://${host}`,
+    host,
+    dataDir,
+    databaseUrl,
+    close: async () => {
+      await wharf.close();
+      await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function createLocalRepository(server: WharfTestServer, key: string): Promise<void> {
+  const res = await fetch(`${server.baseUrl}/api/repositories/${key}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ rclass: 'local', packageType: 'docker' }),
+  });
+  if (res.status !== 201) throw new Error(`creating repository ${key}: ${res.status} ${await res.text()}`);
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
