@@ -1,0 +1,332 @@
+// Real clients (skopeo, podman, the docker CLI) against Wharf. The same scenarios also run
+// against CNCF Distribution first: a scenario that passes there and fails on Wharf is a Wharf
+// bug, not a test bug.
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { gunzipSync } from 'zlib';
+import { startDistribution } from './helpers/distribution-registry';
+import {
+  ARM64,
+  BuiltImage,
+  BuiltIndex,
+  MediaTypes,
+  buildImage,
+  buildIndex,
+  readDirImage,
+  readOciLayout,
+  sha256Digest,
+  writeImageSource,
+} from './helpers/oci-image-builder';
+import { DockerCli, Podman, Skopeo } from './helpers/registry-clients';
+import { createLocalRepository, startWharf } from './helpers/wharf-server';
+
+jest.setTimeout(180_000);
+
+const REPO = 'docker-local';
+
+/** A registry under test, seen the way clients see it. */
+interface Target {
+  /** `127.0.0.1:PORT` */
+  host: string;
+  /**
+   * URL of a registry API call for `image` (e.g. `manifests/1.0`): Wharf's REST form
+   * `/api/docker/<repo>/v2/<image>/...`, or plain `/v2/<repo>/<image>/...` where there is none.
+   */
+  apiUrl(image: string, call: string): string;
+  /** The `/v2/<repo>/<image>/...` form, the one docker clients use. */
+  v2Url(image: string, call: string): string;
+  close(): Promise<void>;
+}
+
+async function distributionTarget(): Promise<Target> {
+  const registry = await startDistribution();
+  const v2Url = (image: string, call: string) => `${registry.url}/v2/${REPO}/${image}/${call}`;
+  return { host: registry.host, apiUrl: v2Url, v2Url, close: registry.stop };
+}
+
+async function wharfTarget(): Promise<Target> {
+  const server = await startWharf();
+  try {
+    await createLocalRepository(server, REPO);
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  return {
+    host: server.host,
+    apiUrl: (image, call) => `${server.baseUrl}/api/docker/${REPO}/v2/${image}/${call}`,
+    v2Url: (image, call) => `${server.baseUrl}/v2/${REPO}/${image}/${call}`,
+    close: () => server.close(),
+  };
+}
+
+const ACCEPT_ALL = [MediaTypes.OciManifest, MediaTypes.OciIndex, MediaTypes.DockerManifest, MediaTypes.DockerManifestList].join(', ');
+
+interface FetchedManifest {
+  status: number;
+  bytes: Buffer;
+  digestHeader: string | null;
+  contentType: string | null;
+}
+
+async function getManifest(url: string): Promise<FetchedManifest> {
+  const response = await fetch(url, { headers: { accept: ACCEPT_ALL } });
+  return {
+    status: response.status,
+    bytes: Buffer.from(await response.arrayBuffer()),
+    digestHeader: response.headers.get('docker-content-digest'),
+    contentType: response.headers.get('content-type'),
+  };
+}
+
+/** Checks a manifest served over HTTP: status, digest header, exact bytes, media type. */
+async function expectServedManifest(url: string, expected: { bytes: Buffer; digest: string; mediaType: string }): Promise<void> {
+  const got = await getManifest(url);
+  expect({ url, status: got.status, digest: got.digestHeader, contentType: got.contentType?.split(';')[0] }).toEqual({
+    url,
+    status: 200,
+    digest: expected.digest,
+    contentType: expected.mediaType,
+  });
+  expect(sha256Digest(got.bytes)).toBe(expected.digest);
+  expect(got.bytes.equals(expected.bytes)).toBe(true);
+}
+
+describe.each([
+  ['CNCF Distribution (reference)', distributionTarget],
+  ['Wharf', wharfTarget],
+])('real clients against %s', (_name, startTarget) => {
+  let target: Target;
+  let skopeo: Skopeo;
+  let work: string;
+  let sourceCount = 0;
+
+  /** `host/docker-local/<image>` */
+  const ref = (image: string): string => `${target.host}/${REPO}/${image}`;
+  const docker = (image: string): string => `docker://${ref(image)}`;
+
+  /** Writes `built` to a fresh skopeo source and pushes it to `image` (`name:tag`). */
+  async function push(built: BuiltImage | BuiltIndex, image: string): Promise<string> {
+    const source = await writeImageSource(path.join(work, `source-${++sourceCount}`), built, 'src');
+    return skopeo.copy(source, docker(image), { all: 'index' in built });
+  }
+
+  async function expectLayersIdentical(image: BuiltImage, readBlob: (digest: string) => Promise<Buffer>): Promise<void> {
+    expect((await readBlob(image.config.digest)).equals(image.config.bytes)).toBe(true);
+    for (const layer of image.layers) expect((await readBlob(layer.digest)).equals(layer.bytes)).toBe(true);
+  }
+
+  beforeAll(async () => {
+    target = await startTarget();
+    skopeo = await Skopeo.create();
+    work = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-clients-'));
+  });
+  afterAll(async () => {
+    await skopeo?.close();
+    await target?.close();
+    if (work) await fs.rm(work, { recursive: true, force: true });
+  });
+
+  describe('skopeo', () => {
+    it('copies a single-platform OCI image and pulls it back unchanged', async () => {
+      const image = buildImage();
+      expect(await push(image, 'team/app:1.0')).toBe(image.manifest.digest);
+
+      const back = path.join(work, 'app-back');
+      expect(await skopeo.copy(docker('team/app:1.0'), `oci:${back}:pulled`)).toBe(image.manifest.digest);
+      const layout = await readOciLayout(back);
+      expect(layout.find('pulled').digest).toBe(image.manifest.digest);
+      await expectLayersIdentical(image, layout.readBlob);
+
+      // Both path forms serve the manifest by tag and by digest.
+      for (const reference of ['1.0', image.manifest.digest]) {
+        await expectServedManifest(target.apiUrl('team/app', `manifests/${reference}`), image.manifest);
+        await expectServedManifest(target.v2Url('team/app', `manifests/${reference}`), image.manifest);
+      }
+    });
+
+    it('reports the pushed manifest with inspect --raw and inspect', async () => {
+      const image = buildImage({ layerCount: 3 });
+      await push(image, 'team/inspect:1');
+
+      const raw = await skopeo.inspectRaw(docker('team/inspect:1'));
+      expect(raw.equals(image.manifest.bytes)).toBe(true);
+      const inspected = await skopeo.inspect(docker('team/inspect:1'));
+      expect(inspected.Digest).toBe(image.manifest.digest);
+      expect(inspected.Layers).toEqual(image.layers.map((layer) => layer.digest));
+      expect([inspected.Os, inspected.Architecture]).toEqual(['linux', 'amd64']);
+      expect((await skopeo.inspectRaw(docker(`team/inspect@${image.manifest.digest}`))).equals(image.manifest.bytes)).toBe(true);
+    });
+
+    it('copies a multi-arch OCI index with --all and pulls every platform back unchanged', async () => {
+      const built = buildIndex();
+      expect(await push(built, 'team/multi-oci:1')).toBe(built.index.digest);
+      expect((await skopeo.inspectRaw(docker('team/multi-oci:1'))).equals(built.index.bytes)).toBe(true);
+
+      const back = path.join(work, 'multi-back');
+      expect(await skopeo.copy(docker('team/multi-oci:1'), `oci:${back}:pulled`, { all: true })).toBe(built.index.digest);
+      const layout = await readOciLayout(back);
+      expect(layout.find('pulled').digest).toBe(built.index.digest);
+      for (const image of built.images) {
+        expect((await layout.readBlob(image.manifest.digest)).equals(image.manifest.bytes)).toBe(true);
+        await expectLayersIdentical(image, layout.readBlob);
+        await expectServedManifest(target.apiUrl('team/multi-oci', `manifests/${image.manifest.digest}`), image.manifest);
+      }
+      await expectServedManifest(target.apiUrl('team/multi-oci', 'manifests/1'), built.index);
+
+      // Without --raw skopeo resolves the index to this machine's platform.
+      const inspected = await skopeo.inspect(docker('team/multi-oci:1'));
+      expect(inspected.Layers).toEqual(built.images[0].layers.map((layer) => layer.digest));
+    });
+
+    it('copies a Docker schema2 image keeping its media types and digest', async () => {
+      const image = buildImage({ format: 'docker' });
+      expect(await push(image, 'team/docker-app:1.0')).toBe(image.manifest.digest);
+
+      const raw = await skopeo.inspectRaw(docker('team/docker-app:1.0'));
+      expect(raw.equals(image.manifest.bytes)).toBe(true);
+      expect(JSON.parse(raw.toString())).toMatchObject({
+        mediaType: MediaTypes.DockerManifest,
+        config: { mediaType: MediaTypes.DockerConfig, digest: image.config.digest },
+      });
+      await expectServedManifest(target.apiUrl('team/docker-app', 'manifests/1.0'), image.manifest);
+
+      // An OCI layout would force a conversion; skopeo's dir: format keeps the schema2 bytes.
+      const back = path.join(work, 'docker-back');
+      await skopeo.copy(docker('team/docker-app:1.0'), `dir:${back}`);
+      const pulled = await readDirImage(back);
+      expect(pulled.digest).toBe(image.manifest.digest);
+      await expectLayersIdentical(image, pulled.readBlob);
+    });
+
+    it('lists the tags it pushed, over HTTP and with list-tags', async () => {
+      const image = buildImage();
+      for (const tag of ['2.0', '2.1', 'latest']) expect(await push(image, `team/tags:${tag}`)).toBe(image.manifest.digest);
+
+      const expected = ['2.0', '2.1', 'latest'];
+      for (const url of [target.apiUrl('team/tags', 'tags/list'), target.v2Url('team/tags', 'tags/list')]) {
+        const response = await fetch(url);
+        expect({ url, status: response.status }).toEqual({ url, status: 200 });
+        const body = (await response.json()) as { name: string; tags: string[] };
+        expect(body.tags).toEqual(expected);
+      }
+      expect(await skopeo.listTags(docker('team/tags'))).toEqual(expected);
+    });
+
+    it('lists team/app tags at /api/docker/<repo>/v2/team/app/tags/list', async () => {
+      const image = buildImage();
+      await push(image, 'team/app:1.1');
+      const response = await fetch(target.apiUrl('team/app', 'tags/list'));
+      expect(response.status).toBe(200);
+      // 1.0 was pushed by the first test of this block.
+      expect(((await response.json()) as { tags: string[] }).tags).toEqual(['1.0', '1.1']);
+    });
+  });
+
+  describe('podman (vfs storage)', () => {
+    let podman: Podman;
+    beforeAll(async () => {
+      podman = await Podman.create();
+    });
+    afterAll(async () => {
+      await podman?.close();
+    });
+
+    it.each([
+      ['OCI', 'oci' as const],
+      ['Docker schema2', 'docker' as const],
+    ])('pulls a %s image skopeo pushed and pushes it to a new tag with the same digest', async (_label, format) => {
+      const image = buildImage({ format });
+      const name = `team/podman-${format}`;
+      await push(image, `${name}:1`);
+
+      const id = await podman.pull(ref(`${name}:1`));
+      // Podman's image id is the config's hex digest; pulling verified every layer's diff id.
+      expect(`sha256:${id}`).toBe(image.config.digest);
+      expect((await podman.inspectImage(ref(`${name}:1`))).Digest).toBe(image.manifest.digest);
+
+      expect(await podman.push(ref(`${name}:1`), ref(`${name}:copy`))).toBe(image.manifest.digest);
+      expect((await skopeo.inspectRaw(docker(`${name}:copy`))).equals(image.manifest.bytes)).toBe(true);
+      await expectServedManifest(target.apiUrl(name, 'manifests/copy'), image.manifest);
+    });
+
+    it('pushes an image whose layers it compresses itself (new uploads)', async () => {
+      const image = buildImage({ layerCount: 2, layerSize: 256 * 1024 });
+      const layout = path.join(work, 'podman-local');
+      await writeImageSource(layout, image, 'local');
+      await podman.pull(`oci:${layout}:local`);
+
+      const digest = await podman.push(`oci:${layout}:local`, ref('team/podman-new:1'));
+      const raw = await skopeo.inspectRaw(docker('team/podman-new:1'));
+      expect(sha256Digest(raw)).toBe(digest);
+      const manifest = JSON.parse(raw.toString()) as { config: { digest: string }; layers: Array<{ digest: string }> };
+      // The config is kept; the layers are podman's own gzip streams of the same tars.
+      expect(manifest.config.digest).toBe(image.config.digest);
+
+      const back = path.join(work, 'podman-new-back');
+      await skopeo.copy(docker('team/podman-new:1'), `oci:${back}:pulled`);
+      const pulled = await readOciLayout(back);
+      expect(pulled.find('pulled').digest).toBe(digest);
+      const diffIds = await Promise.all(manifest.layers.map(async (layer) => sha256Digest(gunzipSync(await pulled.readBlob(layer.digest)))));
+      expect(diffIds).toEqual(image.layers.map((layer) => layer.diffId));
+
+      const id = await podman.pull(ref('team/podman-new:1'));
+      expect(`sha256:${id}`).toBe(image.config.digest);
+    });
+  });
+
+  describe('docker CLI (no daemon)', () => {
+    let cli: DockerCli;
+    beforeAll(async () => {
+      cli = await DockerCli.create();
+    });
+    afterAll(async () => {
+      await cli?.close();
+    });
+
+    it('manifest inspect shows the pushed manifest and index', async () => {
+      const image = buildImage();
+      await push(image, 'team/inspect-docker:1');
+      expect(await cli.manifestInspect(ref('team/inspect-docker:1'))).toEqual(JSON.parse(image.manifest.bytes.toString()));
+
+      const built = buildIndex();
+      await push(built, 'team/inspect-docker:multi');
+      expect(await cli.manifestInspect(ref('team/inspect-docker:multi'))).toEqual(JSON.parse(built.index.bytes.toString()));
+
+      const verbose = await cli.manifestInspectVerbose(ref('team/inspect-docker:multi'));
+      expect(verbose.map((entry) => entry.Descriptor.digest)).toEqual(built.images.map((i) => i.manifest.digest));
+    });
+
+    it('manifest create + push makes a list whose children resolve', async () => {
+      const amd64 = buildImage();
+      const arm64 = buildImage({ platform: ARM64 });
+      await push(amd64, 'team/app-amd64:1');
+      await push(arm64, 'team/app-arm64:1');
+
+      const list = ref('team/multi:1');
+      await cli.manifestCreate(list, [ref('team/app-amd64:1'), ref('team/app-arm64:1')]);
+      const digest = await cli.manifestPush(list);
+
+      const raw = await skopeo.inspectRaw(docker('team/multi:1'));
+      expect(sha256Digest(raw)).toBe(digest);
+      const pushed = JSON.parse(raw.toString()) as { mediaType: string; manifests: Array<{ digest: string; mediaType: string; platform: object }> };
+      // The docker CLI writes an OCI index when its children are OCI manifests.
+      expect(pushed.mediaType).toBe(MediaTypes.OciIndex);
+      expect(pushed.manifests.map((m) => [m.digest, m.platform])).toEqual([
+        [amd64.manifest.digest, { architecture: 'amd64', os: 'linux' }],
+        [arm64.manifest.digest, { architecture: 'arm64', os: 'linux', variant: 'v8' }],
+      ]);
+      await expectServedManifest(target.apiUrl('team/multi', 'manifests/1'), { bytes: raw, digest, mediaType: MediaTypes.OciIndex });
+
+      // Children and their blobs were copied into team/multi, so the list pulls whole.
+      for (const child of [amd64, arm64]) {
+        await expectServedManifest(target.apiUrl('team/multi', `manifests/${child.manifest.digest}`), child.manifest);
+      }
+      const back = path.join(work, 'docker-multi-back');
+      expect(await skopeo.copy(docker('team/multi:1'), `oci:${back}:pulled`, { all: true })).toBe(digest);
+      const layout = await readOciLayout(back);
+      for (const child of [amd64, arm64]) await expectLayersIdentical(child, layout.readBlob);
+    });
+  });
+});
