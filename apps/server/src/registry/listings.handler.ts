@@ -38,7 +38,9 @@ export class ListingsHandler {
     const repo = await this.resolver.resolve(ctx.route.repoKey);
     const index = await repo.referrers(ctx.route.image, ctx.route.digest, artifactType);
     if (artifactType !== undefined) ctx.res.set('OCI-Filters-Applied', 'artifactType');
-    ctx.res.status(200).type(MediaType.OciIndex).send(JSON.stringify(index));
+    // A Buffer, not a string: Express appends "; charset=utf-8" to string bodies, and clients
+    // compare the referrers Content-Type to the index media type exactly.
+    ctx.res.status(200).type(MediaType.OciIndex).send(Buffer.from(JSON.stringify(index)));
   }
 
   private page(ctx: RegistryContext): PageRequest {
