@@ -38,7 +38,6 @@ export class BlobsHandler {
       return;
     }
     const stream = await repo.openBlob(image, digest, range);
-    ctx.res.flushHeaders();
     // A client that goes away mid-download is not an error worth rendering.
     await pipeline(stream, ctx.res).catch(() => ctx.res.destroy());
   }
