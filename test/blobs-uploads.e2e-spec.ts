@@ -615,3 +615,139 @@ describe('dedup on disk', () => {
     expect(sessionsLeft).toEqual([]);
   });
 });
+
+describe('declared ranges and lengths on streamed chunks', () => {
+  it('a streamed chunk shorter than its Content-Range is SIZE_INVALID and leaves the upload as it was', async () => {
+    const base = V2_FORM.base(KEY, freshImage());
+    const bytes = randomBytes(300);
+    const location = await startUpload(server, base);
+    expectStatus(await patchChunk(location, bytes.subarray(0, 100), 0), 202);
+
+    // Content-Range promises 200 bytes; the chunked body brings 50.
+    const res = await streamedRequest(server, 'PATCH', location, [bytes.subarray(100, 150)], { 'content-range': '100-299' });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body.toString('utf8')).errors[0].code).toBe('SIZE_INVALID');
+    expect((await uploadStatus(location)).headers.get('range')).toBe('0-99');
+
+    expectStatus(await patchChunk(location, bytes.subarray(100), 100), 202);
+    expectStatus(await request(server, withQuery(location, 'digest', sha256(bytes)), { method: 'PUT' }), 201);
+    await expectBlob(base, sha256(bytes), bytes);
+  });
+
+  it('a streamed chunk longer than its Content-Range is SIZE_INVALID and leaves the upload as it was', async () => {
+    const base = V2_FORM.base(KEY, freshImage());
+    const bytes = randomBytes(300);
+    const location = await startUpload(server, base);
+    expectStatus(await patchChunk(location, bytes.subarray(0, 100), 0), 202);
+
+    const res = await streamedRequest(server, 'PATCH', location, [bytes.subarray(100, 200), bytes.subarray(200)], { 'content-range': '100-199' });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body.toString('utf8')).errors[0].code).toBe('SIZE_INVALID');
+    expect((await uploadStatus(location)).headers.get('range')).toBe('0-99');
+  });
+
+  it('a final PUT may carry the last chunk with its Content-Range', async () => {
+    const base = V2_FORM.base(KEY, freshImage());
+    const bytes = randomBytes(400);
+    const digest = sha256(bytes);
+    const location = await startUpload(server, base);
+    expectStatus(await patchChunk(location, bytes.subarray(0, 250), 0), 202);
+
+    const wrongStart = await request(server, withQuery(location, 'digest', digest), {
+      method: 'PUT',
+      headers: { 'content-range': '200-349' },
+      body: bytes.subarray(250),
+    });
+    expectRegistryError(wrongStart, 416, 'RANGE_INVALID');
+    await expectNoBlob(base, digest);
+
+    const put = await request(server, withQuery(location, 'digest', digest), {
+      method: 'PUT',
+      headers: { 'content-range': '250-399' },
+      body: bytes.subarray(250),
+    });
+    expectStatus(put, 201);
+    await expectBlob(base, digest, bytes);
+  });
+
+  it('a malformed Content-Range is BLOB_UPLOAD_INVALID and changes nothing', async () => {
+    const base = V2_FORM.base(KEY, freshImage());
+    const location = await startUpload(server, base);
+    expectStatus(await patchChunk(location, randomBytes(10), 0), 202);
+    for (const range of ['abc', '20-10', 'bytes=x-y']) {
+      const res = await request(server, location, { method: 'PATCH', headers: { 'content-range': range }, body: randomBytes(11) });
+      expectRegistryError(res, 400, 'BLOB_UPLOAD_INVALID');
+    }
+    expect((await uploadStatus(location)).headers.get('range')).toBe('0-9');
+  });
+});
+
+describe('large blobs stream through', () => {
+  it('a 24 MiB blob, pushed in 3 chunks, reads back whole and in ranges across chunk boundaries', async () => {
+    const base = V2_FORM.base(KEY, freshImage('large'));
+    const size = 24 * 1024 * 1024;
+    const bytes = randomBytes(size);
+    const digest = sha256(bytes);
+    const location = await startUpload(server, base);
+    const third = size / 3;
+    for (let i = 0; i < 3; i++) expectStatus(await patchChunk(location, bytes.subarray(i * third, (i + 1) * third), i * third), 202);
+    expectStatus(await request(server, withQuery(location, 'digest', digest), { method: 'PUT' }), 201);
+    await expectBlob(base, digest, bytes);
+    const start = third - 1000;
+    const ranged = await request(server, `${base}blobs/${digest}`, { headers: { range: `bytes=${start}-${start + 2 * 1024 * 1024}` } });
+    expectStatus(ranged, 206);
+    expect(ranged.body.equals(bytes.subarray(start, start + 2 * 1024 * 1024 + 1))).toBe(true);
+  });
+});
+
+describe('concurrency', () => {
+  it('two PATCHes racing on one upload: one wins, the other is refused, the upload stays consistent', async () => {
+    const base = V2_FORM.base(KEY, freshImage());
+    const location = await startUpload(server, base);
+    const a = randomBytes(256 * 1024);
+    const b = randomBytes(256 * 1024);
+    const results = await Promise.all([
+      request(server, location, { method: 'PATCH', body: a }),
+      request(server, location, { method: 'PATCH', body: b }),
+    ]);
+    const statuses = results.map((r) => r.status).sort();
+    // Either they serialise (both accepted, one after the other) or one is refused as out of order.
+    expect([[202, 202], [202, 416]]).toContainEqual(statuses);
+    for (const r of results.filter((r) => r.status === 416)) expectRegistryError(r, 416, 'RANGE_INVALID');
+
+    const range = (await uploadStatus(location)).headers.get('range');
+    const size = Number(range!.split('-')[1]) + 1;
+    const candidates = statuses[1] === 416 ? [a, b] : [Buffer.concat([a, b]), Buffer.concat([b, a])];
+    expect(candidates.map((c) => c.length)).toContain(size);
+    // Exactly one candidate's digest commits.
+    const digests = candidates.map(sha256);
+    const put = await request(server, withQuery(location, 'digest', digests[0]), { method: 'PUT' });
+    if (put.status !== 201) {
+      // The upload held the other candidate: a fresh session with it must commit.
+      expectRegistryError(put, 400, 'DIGEST_INVALID');
+      await expectNoBlob(base, digests[0]);
+      await pushBlob(server, base, candidates[1]);
+      await expectBlob(base, digests[1], candidates[1]);
+    } else {
+      await expectBlob(base, digests[0], candidates[0]);
+    }
+  });
+
+  it('the same blob pushed by ten clients at once: all 201, stored once', async () => {
+    const bytes = randomBytes(200_000);
+    const digest = sha256(bytes);
+    const hex = digest.slice('sha256:'.length);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        request(server, `${(i % 2 ? API_FORM : V2_FORM).base(i < 5 ? KEY : OTHER, freshImage('race'))}blobs/uploads/?digest=${digest}`, {
+          method: 'POST',
+          body: bytes,
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(201));
+    expect((await storedBlobFiles()).filter((f) => f.endsWith(hex))).toHaveLength(1);
+    await expectBlob(V2_FORM.base(KEY, 'any'), digest, bytes);
+    await expectBlob(V2_FORM.base(OTHER, 'any'), digest, bytes);
+  });
+});

@@ -66,10 +66,12 @@ export class UploadsHandler {
     if (length !== undefined && !Number.isSafeInteger(length)) throw new RegistryError('SIZE_INVALID', 'Content-Length is not a number');
     const range = parseContentRange(ctx.req.headers['content-range']);
     if (range === null) throw new RegistryError('BLOB_UPLOAD_INVALID', `malformed Content-Range "${ctx.req.headers['content-range']}": expected <start>-<end>`);
-    if (range && length !== undefined && range.end - range.start + 1 !== length) {
-      throw new RegistryError('SIZE_INVALID', `Content-Range ${range.start}-${range.end} covers ${range.end - range.start + 1} bytes but Content-Length is ${length}`);
+    const rangeLength = range ? range.end - range.start + 1 : undefined;
+    if (rangeLength !== undefined && length !== undefined && rangeLength !== length) {
+      throw new RegistryError('SIZE_INVALID', `Content-Range ${range!.start}-${range!.end} covers ${rangeLength} bytes but Content-Length is ${length}`);
     }
-    return { body: ctx.req, start: range?.start, length };
+    // A chunked body has no Content-Length; the range it declared is then the length to hold it to.
+    return { body: ctx.req, start: range?.start, length: length ?? rangeLength };
   }
 
   /** `from` names a repository the same way the request path does. */
