@@ -144,11 +144,14 @@ describe.each(PATH_FORMS.map((form) => [form.label, form] as const))('blobs on %
 
   it('answers DIGEST_INVALID for a malformed digest on GET, HEAD and DELETE', async () => {
     const base = form.base(KEY, freshImage());
+    const bytes = randomBytes(64);
+    const stored = await pushBlob(server, base, bytes);
     for (const bad of ['sha256:abc', `sha256:${'A'.repeat(64)}`, `md5:${'a'.repeat(32)}`, 'notadigest', `sha512:${'a'.repeat(64)}`]) {
       expectRegistryError(await request(server, `${base}blobs/${bad}`), 400, 'DIGEST_INVALID');
       expectRegistryError(await request(server, `${base}blobs/${bad}`, { method: 'DELETE' }), 400, 'DIGEST_INVALID');
       expect((await request(server, `${base}blobs/${bad}`, { method: 'HEAD' })).status).toBe(400);
     }
+    await expectBlob(base, stored, bytes);
   });
 });
 

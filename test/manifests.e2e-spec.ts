@@ -24,6 +24,7 @@ import {
   pushBlobs,
   pushImage,
   pushManifest,
+  rawRequest,
   request,
   sha256,
   sha512,
@@ -453,5 +454,53 @@ describe('an index refers to manifests of its own image', () => {
     await pushBlob(server, b, built.images[0].config.bytes);
     expectRegistryError(await pushManifest(server, b, 'multi', index.bytes, index.mediaType), 400, 'MANIFEST_BLOB_UNKNOWN');
     await expectNoManifest(b, 'multi');
+  });
+});
+
+describe('manifest pushes that fail mid-way or race', () => {
+  it('a truncated manifest PUT (Content-Length above the bytes sent) stores nothing and moves no tag', async () => {
+    const b = V2_FORM.base(KEY, freshImage());
+    const stable = buildImage();
+    await pushImage(server, b, stable, 'stable');
+    const next = buildImage();
+    await pushBlobs(server, b, [next.config, ...next.layers]);
+    const res = await rawRequest(server, {
+      method: 'PUT',
+      path: `${b}manifests/stable`,
+      headers: { 'content-type': MediaTypes.OciManifest, 'content-length': String(next.manifest.bytes.length) },
+      body: next.manifest.bytes.subarray(0, 100),
+      endAfterBody: true,
+    });
+    expect(res.status === undefined || res.status >= 400).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    await expectManifest(b, 'stable', stable.manifest);
+    await expectNoManifest(b, next.manifest.digest);
+  });
+
+  it('the same manifest pushed by ten clients at once: all 201, stored once', async () => {
+    const b = V2_FORM.base(KEY, freshImage());
+    const image = buildImage();
+    await pushBlobs(server, b, [image.config, ...image.layers]);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => pushManifest(server, b, i % 2 ? image.manifest.digest : `t${i}`, image.manifest.bytes, image.manifest.mediaType)),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(201));
+    expect(new Set(results.map((r) => r.headers.get('docker-content-digest')))).toEqual(new Set([image.manifest.digest]));
+    await expectManifest(b, image.manifest.digest, image.manifest);
+    expect(await tagsOf(b)).toEqual(['t0', 't2', 't4', 't6', 't8']);
+  });
+
+  it('ten different manifests racing for one tag: all 201, and the tag names one of them', async () => {
+    const b = V2_FORM.base(KEY, freshImage());
+    const images = Array.from({ length: 10 }, () => buildImage({ layerCount: 1 }));
+    for (const image of images) await pushBlobs(server, b, [image.config, ...image.layers]);
+    const results = await Promise.all(images.map((image) => pushManifest(server, b, 'contested', image.manifest.bytes, image.manifest.mediaType)));
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(201));
+    const got = await request(server, `${b}manifests/contested`);
+    expectStatus(got, 200);
+    const winner = images.find((image) => image.manifest.digest === got.headers.get('docker-content-digest'));
+    expect(winner).toBeDefined();
+    expect(got.body.equals(winner!.manifest.bytes)).toBe(true);
+    for (const image of images) await expectManifest(b, image.manifest.digest, image.manifest);
   });
 });
