@@ -132,6 +132,32 @@ describe('both path forms address the same image', () => {
   });
 });
 
+describe('valid names at the edges of the grammar', () => {
+  it('repository keys with dots and dashes, image components with __, -- and ., 128-character tags', async () => {
+    await createLocalRepository(server, 'my.repo-1');
+    await createLocalRepository(server, 'x');
+    const tag = `T${'a'.repeat(126)}_`;
+    for (const [key, image] of [
+      ['my.repo-1', 'a__b/c--d/e.f_g-h'],
+      ['x', '0/1/2/3/4/5/6/7/8/9'],
+      ['my.repo-1', 'n'.repeat(255)],
+    ] as const) {
+      for (const form of PATH_FORMS) {
+        const base = form.base(key, image);
+        const built = buildImage({ layerCount: 1 });
+        await pushImage(server, base, built, tag);
+        const got = await request(server, `${base}manifests/${tag}`);
+        expectStatus(got, 200);
+        expect(got.body.equals(built.manifest.bytes)).toBe(true);
+        expect((await request(server, `${base}tags/list`)).json.tags).toContain(tag);
+      }
+    }
+    expect((await request(server, '/v2/_catalog')).json.repositories).toEqual(
+      expect.arrayContaining(['my.repo-1/a__b/c--d/e.f_g-h', 'x/0/1/2/3/4/5/6/7/8/9', `my.repo-1/${'n'.repeat(255)}`]),
+    );
+  });
+});
+
 describe('invalid names', () => {
   const INVALID: Array<[string, string]> = [
     ['POST', `/v2/${KEY}/../evil/blobs/uploads/`],
