@@ -754,3 +754,23 @@ describe('concurrency', () => {
     await expectBlob(V2_FORM.base(OTHER, 'any'), digest, bytes);
   });
 });
+
+describe('a blob whose bytes are missing from disk', () => {
+  it('answers 404 BLOB_UNKNOWN without the headers of a successful read (no year-long cache of the error)', async () => {
+    const base = V2_FORM.base(KEY, freshImage('lost'));
+    const bytes = randomBytes(500);
+    const digest = await pushBlob(server, base, bytes);
+    const hex = digest.slice('sha256:'.length);
+    await fs.rm(path.join(server.dataDir, 'storage', 'blobs', 'sha256', hex.slice(0, 2), hex));
+
+    for (const headers of [{}, { range: 'bytes=0-9' }]) {
+      const res = await request(server, `${base}blobs/${digest}`, { headers });
+      expectRegistryError(res, 404, 'BLOB_UNKNOWN');
+      expect(res.headers.get('cache-control')).toBeNull();
+      expect(res.headers.get('docker-content-digest')).toBeNull();
+      expect(res.headers.get('etag')).toBeNull();
+      expect(res.headers.get('content-range')).toBeNull();
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    }
+  });
+});

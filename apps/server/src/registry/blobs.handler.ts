@@ -21,6 +21,9 @@ export class BlobsHandler {
         'Content-Range': `bytes */${blob.size}`,
       });
     }
+    // Open before setting any header: if the bytes are gone from disk, the error must not go
+    // out with this blob's digest and a year-long Cache-Control.
+    const stream = withBody && blob.size > 0 ? await repo.openBlob(image, digest, range) : undefined;
     ctx.res.set({
       'Content-Type': 'application/octet-stream',
       'Docker-Content-Digest': blob.digest,
@@ -33,11 +36,10 @@ export class BlobsHandler {
     } else {
       ctx.res.status(200).set('Content-Length', String(blob.size));
     }
-    if (!withBody || blob.size === 0) {
+    if (!stream) {
       ctx.res.end();
       return;
     }
-    const stream = await repo.openBlob(image, digest, range);
     // A client that goes away mid-download is not an error worth rendering.
     await pipeline(stream, ctx.res).catch(() => ctx.res.destroy());
   }
