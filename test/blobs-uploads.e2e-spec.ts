@@ -763,7 +763,7 @@ describe('a blob whose bytes are missing from disk', () => {
     const hex = digest.slice('sha256:'.length);
     await fs.rm(path.join(server.dataDir, 'storage', 'blobs', 'sha256', hex.slice(0, 2), hex));
 
-    for (const headers of [{}, { range: 'bytes=0-9' }]) {
+    for (const headers of [{}, { range: 'bytes=0-9' }] as Array<Record<string, string>>) {
       const res = await request(server, `${base}blobs/${digest}`, { headers });
       expectRegistryError(res, 404, 'BLOB_UNKNOWN');
       expect(res.headers.get('cache-control')).toBeNull();
