@@ -27,7 +27,7 @@ export async function startWharf(env: Record<string, string> = {}): Promise<Whar
   await adminQuery(`CREATE DATABASE ${dbName}`);
   const databaseUrl = withDatabase(ADMIN_URL, dbName);
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-e2e-'));
-  const config = loadConfig({ PORT: '0', WHARF_HOST: '127.0.0.1', WHARF_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ...env });
+  const config = loadConfig({ PORT: '0', WHARF_HOST: '127.0.0.1', WHARF_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', WHARF_SHUTDOWN_GRACE_SECONDS: '1', ...env });
   const wharf = await boot(config);
   const host = wharf.address;
   return {

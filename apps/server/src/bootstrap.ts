@@ -41,7 +41,11 @@ export async function startWharf(config: WharfConfig): Promise<RunningWharf> {
       app,
       address: `${address.includes(':') ? `[${address}]` : address}:${port}`,
       close: async () => {
+        // Graceful: in-flight requests get a grace period, idle keep-alive sockets go at once.
+        const force = setTimeout(() => server.closeAllConnections(), config.shutdownGraceSeconds * 1000);
+        server.closeIdleConnections();
         await app.close();
+        clearTimeout(force);
         await embedded?.stop();
       },
     };

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { Request, Response } from 'express';
 import { ERROR_CATALOGUE, RegistryError } from '@wharf/oci';
@@ -18,6 +19,12 @@ export class HttpExceptionFilter implements ExceptionFilter {
       res.destroy();
       return;
     }
+    if (isClientAbort(exception)) {
+      // The client went away mid-body: nothing to answer, and not a server fault.
+      this.logger.warn({ msg: 'client aborted the request', reqId: req.id });
+      res.destroy();
+      return;
+    }
     const error = toRegistryError(exception);
     if (error.status >= 500) this.logger.error({ msg: 'request failed', reqId: req.id, err: describe(exception) });
     res.set(error.headers);
@@ -28,7 +35,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       const body = exception instanceof HttpException ? exception.getResponse() : undefined;
       res.status(error.status).type('application/problem+json').json({
         status: error.status,
-        title: error.code,
+        title: STATUS_CODES[error.status] ?? 'Error',
         detail: error.message,
         ...(typeof body === 'object' && body && 'message' in body && Array.isArray(body.message) ? { errors: body.message } : {}),
       });
@@ -51,6 +58,11 @@ function toRegistryError(exception: unknown): RegistryError {
     return Object.assign(error, { status });
   }
   return new RegistryError('UNKNOWN', ERROR_CATALOGUE.UNKNOWN.message);
+}
+
+function isClientAbort(exception: unknown): boolean {
+  const err = exception as { code?: string; message?: string } | null;
+  return err?.code === 'ECONNRESET' || err?.code === 'ERR_STREAM_PREMATURE_CLOSE' || err?.message === 'aborted';
 }
 
 function describe(exception: unknown): string {

@@ -14,6 +14,8 @@ export class WharfConfig {
   publicUrl?: string;
   logLevel: LogLevel;
   maxManifestBytes: number;
+  /** On shutdown, how long in-flight requests may take before their connections are cut. */
+  shutdownGraceSeconds: number;
 
   get blobRoot(): string {
     return path.join(this.dataDir, 'storage');
@@ -39,6 +41,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WharfConfig {
   config.host = env.WHARF_HOST?.trim() || '0.0.0.0';
   config.dataDir = path.resolve(env.WHARF_DATA_DIR?.trim() || './data');
   config.maxManifestBytes = integer(env, 'WHARF_MAX_MANIFEST_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024, problems);
+
+  config.shutdownGraceSeconds = integer(env, 'WHARF_SHUTDOWN_GRACE_SECONDS', 10, 0, 3600, problems);
 
   const databaseUrl = env.DATABASE_URL?.trim();
   if (databaseUrl) {

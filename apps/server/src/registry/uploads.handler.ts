@@ -26,7 +26,11 @@ export class UploadsHandler {
     }
     const upload = await repo.startUpload(image);
     if (digest !== undefined) {
-      const blob = await repo.commitUpload(image, upload.id, digest, this.appendRequest(ctx));
+      // Monolithic: the session exists only for this request, so a failure must not leave it behind.
+      const blob = await repo.commitUpload(image, upload.id, digest, this.appendRequest(ctx)).catch(async (err) => {
+        await repo.cancelUpload(image, upload.id).catch(() => undefined);
+        throw err;
+      });
       return this.created(ctx, blob);
     }
     this.accepted(ctx, upload, 202);

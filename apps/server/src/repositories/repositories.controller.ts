@@ -28,6 +28,7 @@ export class RepositoriesController {
   }
 
   @Post(':key')
+  @HttpCode(200)
   @ApiOperation({ summary: 'Update a repository' })
   update(@Param('key', RepositoryKeyPipe) key: string, @Body() body: RepositoryUpdateDto): Promise<RepositoryView> {
     return this.admin.update(key, body);
