@@ -24,16 +24,17 @@ export class UploadsHandler {
       if (mounted) return this.created(ctx, mounted);
       // Source unknown or not readable: fall back to an ordinary upload, as the spec says.
     }
-    const upload = await repo.startUpload(image);
     if (digest !== undefined) {
       // Monolithic: the session exists only for this request, so a failure must not leave it behind.
-      const blob = await repo.commitUpload(image, upload.id, digest, this.appendRequest(ctx)).catch(async (err) => {
+      const body = this.appendRequest(ctx);
+      const upload = await repo.startUpload(image);
+      const blob = await repo.commitUpload(image, upload.id, digest, body).catch(async (err) => {
         await repo.cancelUpload(image, upload.id).catch(() => undefined);
         throw err;
       });
       return this.created(ctx, blob);
     }
-    this.accepted(ctx, upload, 202);
+    this.accepted(ctx, await repo.startUpload(image), 202);
   }
 
   async status(ctx: UploadContext): Promise<void> {
