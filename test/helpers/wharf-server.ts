@@ -13,6 +13,10 @@ export interface WharfTestServer {
   host: string;
   dataDir: string;
   databaseUrl: string;
+  /** The first admin, created at boot from WHARF_ADMIN_PASSWORD. */
+  admin: { username: string; password: string };
+  /** `Basic ...` for the admin, for HTTP requests. */
+  adminAuthorization: string;
   close(): Promise<void>;
 }
 
@@ -27,7 +31,8 @@ export async function startWharf(env: Record<string, string> = {}): Promise<Whar
   await adminQuery(`CREATE DATABASE ${dbName}`);
   const databaseUrl = withDatabase(ADMIN_URL, dbName);
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-e2e-'));
-  const config = loadConfig({ PORT: '0', WHARF_HOST: '127.0.0.1', WHARF_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', WHARF_SHUTDOWN_GRACE_SECONDS: '1', ...env });
+  const admin = { username: 'admin', password: `admin-${randomBytes(12).toString('hex')}` };
+  const config = loadConfig({ WHARF_ADMIN_PASSWORD: admin.password, PORT: '0', WHARF_HOST: '127.0.0.1', WHARF_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', WHARF_SHUTDOWN_GRACE_SECONDS: '1', ...env });
   const wharf = await boot(config);
   const host = wharf.address;
   return {
@@ -35,6 +40,8 @@ export async function startWharf(env: Record<string, string> = {}): Promise<Whar
     host,
     dataDir,
     databaseUrl,
+    admin,
+    adminAuthorization: basicAuthorization(admin.username, admin.password),
     close: async () => {
       await wharf.close();
       await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
@@ -43,11 +50,15 @@ export async function startWharf(env: Record<string, string> = {}): Promise<Whar
   };
 }
 
-export async function createLocalRepository(server: WharfTestServer, key: string): Promise<void> {
+export function basicAuthorization(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+export async function createLocalRepository(server: WharfTestServer, key: string, settings: Record<string, unknown> = {}): Promise<void> {
   const res = await fetch(`${server.baseUrl}/api/repositories/${key}`, {
     method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ rclass: 'local', packageType: 'docker' }),
+    headers: { 'content-type': 'application/json', authorization: server.adminAuthorization },
+    body: JSON.stringify({ rclass: 'local', packageType: 'docker', ...settings }),
   });
   if (res.status !== 201) throw new Error(`creating repository ${key}: ${res.status} ${await res.text()}`);
 }
