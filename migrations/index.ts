@@ -1,4 +1,5 @@
 import { InitialSchema1763900000000 } from './1763900000000-initial-schema';
+import { Security1763910000000 } from './1763910000000-security';
 
 /** Every migration, in order. Listed explicitly so the same list works from ts and from dist. */
-export const MIGRATIONS = [InitialSchema1763900000000];
+export const MIGRATIONS = [InitialSchema1763900000000, Security1763910000000];

@@ -16,6 +16,19 @@ export class WharfConfig {
   maxManifestBytes: number;
   /** On shutdown, how long in-flight requests may take before their connections are cut. */
   shutdownGraceSeconds: number;
+  /** The first admin's password; unset: generated and printed once at first start. */
+  adminPassword?: string;
+  /** The `service` of registry tokens (the audience of the JWTs Wharf signs). */
+  authService: string;
+  /** A PEM file with the EC P-256 private key that signs tokens; unset: one kept in the database. */
+  jwtPrivateKeyFile?: string;
+  /** Lifetime of registry bearer tokens. */
+  tokenTtlSeconds: number;
+  /** Lifetime of refresh tokens (docker login's offline tokens). */
+  refreshTokenTtlSeconds: number;
+  /** Failed logins allowed per user and per client address within the window. */
+  loginMaxFailures: number;
+  loginWindowSeconds: number;
 
   get blobRoot(): string {
     return path.join(this.dataDir, 'storage');
@@ -43,6 +56,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WharfConfig {
   config.maxManifestBytes = integer(env, 'WHARF_MAX_MANIFEST_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024, problems);
 
   config.shutdownGraceSeconds = integer(env, 'WHARF_SHUTDOWN_GRACE_SECONDS', 10, 0, 3600, problems);
+
+  config.adminPassword = env.WHARF_ADMIN_PASSWORD || undefined;
+  if (config.adminPassword !== undefined && config.adminPassword.length < 8) problems.push('WHARF_ADMIN_PASSWORD must have at least 8 characters');
+  config.authService = env.WHARF_AUTH_SERVICE?.trim() || 'wharf';
+  config.jwtPrivateKeyFile = env.WHARF_JWT_PRIVATE_KEY_FILE?.trim() || undefined;
+  config.tokenTtlSeconds = integer(env, 'WHARF_TOKEN_TTL_SECONDS', 300, 60, 86_400, problems);
+  config.refreshTokenTtlSeconds = integer(env, 'WHARF_REFRESH_TOKEN_TTL_SECONDS', 30 * 86_400, 300, 365 * 86_400, problems);
+  config.loginMaxFailures = integer(env, 'WHARF_LOGIN_MAX_FAILURES', 10, 1, 10_000, problems);
+  config.loginWindowSeconds = integer(env, 'WHARF_LOGIN_WINDOW_SECONDS', 300, 1, 86_400, problems);
 
   const databaseUrl = env.DATABASE_URL?.trim();
   if (databaseUrl) {

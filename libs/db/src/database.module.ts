@@ -2,6 +2,11 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { buildDataSourceOptions } from './data-source-options';
 import { HealthQueries } from './queries/health.queries';
+import { UserQueries } from './queries/user.queries';
+import { GroupQueries } from './queries/group.queries';
+import { PermissionQueries } from './queries/permission.queries';
+import { AccessTokenQueries } from './queries/access-token.queries';
+import { SigningKeyQueries } from './queries/signing-key.queries';
 import { BlobQueries } from './queries/blob.queries';
 import { ImageQueries } from './queries/image.queries';
 import { ManifestQueries } from './queries/manifest.queries';
@@ -9,7 +14,15 @@ import { RepositoryQueries } from './queries/repository.queries';
 import { TagQueries } from './queries/tag.queries';
 import { UploadSessionQueries } from './queries/upload-session.queries';
 
-const QUERIES = [RepositoryQueries, ImageQueries, ManifestQueries, TagQueries, BlobQueries, UploadSessionQueries, HealthQueries];
+const QUERIES = [
+  RepositoryQueries, ImageQueries, ManifestQueries, TagQueries, BlobQueries, UploadSessionQueries,
+  HealthQueries,
+  UserQueries,
+  GroupQueries,
+  PermissionQueries,
+  AccessTokenQueries,
+  SigningKeyQueries,
+];
 
 @Module({})
 export class DatabaseModule {

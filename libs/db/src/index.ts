@@ -9,3 +9,8 @@ export * from './queries/tag.queries';
 export * from './queries/blob.queries';
 export * from './queries/upload-session.queries';
 export * from './queries/health.queries';
+export * from './queries/user.queries';
+export * from './queries/group.queries';
+export * from './queries/permission.queries';
+export * from './queries/access-token.queries';
+export * from './queries/signing-key.queries';

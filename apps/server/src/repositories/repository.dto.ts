@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { REPOSITORY_KEY } from '@wharf/oci';
 
 const RCLASSES = ['local', 'remote', 'virtual'] as const;
@@ -26,6 +26,11 @@ export class RepositoryDto {
   @IsString()
   @MaxLength(1000)
   description?: string;
+
+  @ApiPropertyOptional({ description: 'Anyone, logged in or not, may pull (default false)' })
+  @IsOptional()
+  @IsBoolean()
+  anonymousRead?: boolean;
 }
 
 export class RepositoryUpdateDto {
@@ -49,6 +54,11 @@ export class RepositoryUpdateDto {
   @IsString()
   @MaxLength(1000)
   description?: string;
+
+  @ApiPropertyOptional({ description: 'Anyone, logged in or not, may pull (default false)' })
+  @IsOptional()
+  @IsBoolean()
+  anonymousRead?: boolean;
 }
 
 export class RepositoryListQuery {

@@ -6,6 +6,12 @@ import { RepositoryBlobEntity } from './repository-blob.entity';
 import { RepositoryEntity } from './repository.entity';
 import { TagEntity } from './tag.entity';
 import { UploadSessionEntity } from './upload-session.entity';
+import { UserEntity } from './user.entity';
+import { GroupEntity } from './group.entity';
+import { UserGroupEntity } from './user-group.entity';
+import { PermissionEntity } from './permission.entity';
+import { AccessTokenEntity } from './access-token.entity';
+import { SigningKeyEntity } from './signing-key.entity';
 
 export * from './blob.entity';
 export * from './image.entity';
@@ -15,6 +21,12 @@ export * from './repository-blob.entity';
 export * from './repository.entity';
 export * from './tag.entity';
 export * from './upload-session.entity';
+export * from './user.entity';
+export * from './group.entity';
+export * from './user-group.entity';
+export * from './permission.entity';
+export * from './access-token.entity';
+export * from './signing-key.entity';
 
 export const ENTITIES = [
   RepositoryEntity,
@@ -25,4 +37,10 @@ export const ENTITIES = [
   BlobEntity,
   RepositoryBlobEntity,
   UploadSessionEntity,
+  UserEntity,
+  GroupEntity,
+  UserGroupEntity,
+  PermissionEntity,
+  AccessTokenEntity,
+  SigningKeyEntity,
 ];

@@ -20,6 +20,10 @@ export class RepositoryEntity {
   @Column({ type: 'text', default: '' })
   description: string;
 
+  /** Whether anyone, logged in or not, may pull from it. */
+  @Column({ name: 'anonymous_read', type: 'boolean', default: false })
+  anonymousRead: boolean;
+
   @Column({ type: 'jsonb', default: () => "'{}'" })
   settings: Record<string, unknown>;
 

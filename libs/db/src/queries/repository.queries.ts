@@ -20,21 +20,22 @@ export class RepositoryQueries {
   }
 
   /** Inserts a new repository; returns null when the key is taken. */
-  async create(values: Pick<RepositoryEntity, 'key' | 'rclass' | 'packageType' | 'description' | 'settings'>): Promise<RepositoryEntity | null> {
+  async create(
+    values: Pick<RepositoryEntity, 'key' | 'rclass' | 'packageType' | 'description' | 'anonymousRead' | 'settings'>,
+  ): Promise<RepositoryEntity | null> {
     const rows = await this.db.query(
-      `INSERT INTO repositories (key, rclass, package_type, description, settings)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING RETURNING id`,
-      [values.key, values.rclass, values.packageType, values.description, JSON.stringify(values.settings)],
+      `INSERT INTO repositories (key, rclass, package_type, description, anonymous_read, settings)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING RETURNING id`,
+      [values.key, values.rclass, values.packageType, values.description, values.anonymousRead, JSON.stringify(values.settings)],
     );
     return rows.length ? this.findByKey(values.key) : null;
   }
 
-  async update(id: string, values: Pick<RepositoryEntity, 'description' | 'settings'>): Promise<void> {
-    await this.db.query(`UPDATE repositories SET description = $2, settings = $3, updated_at = now() WHERE id = $1`, [
-      id,
-      values.description,
-      JSON.stringify(values.settings),
-    ]);
+  async update(id: string, values: Pick<RepositoryEntity, 'description' | 'anonymousRead' | 'settings'>): Promise<void> {
+    await this.db.query(
+      `UPDATE repositories SET description = $2, anonymous_read = $3, settings = $4, updated_at = now() WHERE id = $1`,
+      [id, values.description, values.anonymousRead, JSON.stringify(values.settings)],
+    );
   }
 
   /** Removes the repository; its images, manifests, tags, links and uploads go with it (cascade). */

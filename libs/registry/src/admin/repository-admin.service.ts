@@ -6,6 +6,7 @@ export interface RepositoryDefinition {
   rclass: RepositoryClass;
   packageType: 'docker';
   description?: string;
+  anonymousRead?: boolean;
 }
 
 export interface RepositoryView {
@@ -13,6 +14,7 @@ export interface RepositoryView {
   rclass: RepositoryClass;
   packageType: string;
   description: string;
+  anonymousRead: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -38,6 +40,7 @@ export class RepositoryAdminService {
       rclass: definition.rclass,
       packageType: definition.packageType,
       description: definition.description ?? '',
+      anonymousRead: definition.anonymousRead ?? false,
       settings: {},
     });
     if (!created) throw new ConflictException(`repository ${key} already exists`);
@@ -50,7 +53,11 @@ export class RepositoryAdminService {
     if (definition.rclass !== undefined && definition.rclass !== existing.rclass) {
       throw new BadRequestException(`rclass cannot change (${existing.rclass} -> ${definition.rclass}): delete and create the repository instead`);
     }
-    await this.repositories.update(existing.id, { description: definition.description ?? existing.description, settings: existing.settings });
+    await this.repositories.update(existing.id, {
+      description: definition.description ?? existing.description,
+      anonymousRead: definition.anonymousRead ?? existing.anonymousRead,
+      settings: existing.settings,
+    });
     return this.get(key);
   }
 
@@ -81,6 +88,7 @@ function view(repo: RepositoryEntity): RepositoryView {
     rclass: repo.rclass,
     packageType: repo.packageType,
     description: repo.description,
+    anonymousRead: repo.anonymousRead,
     createdAt: repo.createdAt.toISOString(),
     updatedAt: repo.updatedAt.toISOString(),
   };

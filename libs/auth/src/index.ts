@@ -1,0 +1,3 @@
+export * from './principal';
+export * from './password-hasher';
+export * from './repository-actions';

@@ -1,0 +1,32 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, IsNull } from 'typeorm';
+import { AccessTokenEntity } from '../entities';
+
+export type NewAccessToken = Pick<AccessTokenEntity, 'name' | 'userId' | 'secretHash' | 'repositories' | 'actions' | 'expiresAt'>;
+
+@Injectable()
+export class AccessTokenQueries {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  private get repo() {
+    return this.db.getRepository(AccessTokenEntity);
+  }
+
+  async create(token: NewAccessToken): Promise<AccessTokenEntity> {
+    return this.repo.save(this.repo.create(token));
+  }
+
+  findById(id: string): Promise<AccessTokenEntity | null> {
+    return this.repo.findOneBy({ id });
+  }
+
+  list(userId?: string): Promise<AccessTokenEntity[]> {
+    return this.repo.find({ where: userId ? { userId } : {}, order: { createdAt: 'ASC' } });
+  }
+
+  async revoke(id: string): Promise<boolean> {
+    const result = await this.repo.update({ id, revokedAt: IsNull() }, { revokedAt: new Date() });
+    return (result.affected ?? 0) > 0;
+  }
+}

@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { UserEntity } from '../entities';
+
+export type NewUser = Pick<UserEntity, 'username' | 'passwordHash' | 'email' | 'admin' | 'disabled'>;
+
+@Injectable()
+export class UserQueries {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  private get repo() {
+    return this.db.getRepository(UserEntity);
+  }
+
+  findByUsername(username: string): Promise<UserEntity | null> {
+    return this.repo.findOneBy({ username });
+  }
+
+  findById(id: string): Promise<UserEntity | null> {
+    return this.repo.findOneBy({ id });
+  }
+
+  list(): Promise<UserEntity[]> {
+    return this.repo.find({ order: { username: 'ASC' } });
+  }
+
+  /** Inserts a user; returns null when the name is taken. */
+  async create(user: NewUser): Promise<UserEntity | null> {
+    const rows = await this.db.query(
+      `INSERT INTO users (username, password_hash, email, admin, disabled) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (username) DO NOTHING RETURNING id`,
+      [user.username, user.passwordHash, user.email, user.admin, user.disabled],
+    );
+    return rows.length ? this.findById(rows[0].id) : null;
+  }
+
+  async update(id: string, values: Partial<Pick<UserEntity, 'passwordHash' | 'email' | 'admin' | 'disabled'>>): Promise<void> {
+    if (Object.keys(values).length > 0) await this.repo.update({ id }, values);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.repo.delete({ id });
+  }
+
+  async groupNames(userId: string): Promise<string[]> {
+    const rows = await this.db.query(
+      `SELECT g.name FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = $1 ORDER BY g.name`,
+      [userId],
+    );
+    return rows.map((r: { name: string }) => r.name);
+  }
+
+  /** Replaces the user's groups; returns the names that name no group. */
+  async setGroups(userId: string, names: string[]): Promise<string[]> {
+    return this.db.transaction(async (manager) => {
+      const groups: Array<{ id: string; name: string }> = await manager.query(`SELECT id, name FROM groups WHERE name = ANY($1)`, [names]);
+      const unknown = names.filter((n) => !groups.some((g) => g.name === n));
+      if (unknown.length) return unknown;
+      await manager.query(`DELETE FROM user_groups WHERE user_id = $1`, [userId]);
+      if (groups.length) {
+        await manager.query(`INSERT INTO user_groups (user_id, group_id) SELECT $1, unnest($2::uuid[])`, [userId, groups.map((g) => g.id)]);
+      }
+      return [];
+    });
+  }
+}
