@@ -1,5 +1,7 @@
 import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { AuthModule } from '@wharf/auth';
 import { ConfigModule, WharfConfig } from '@wharf/config';
 import { DatabaseModule } from '@wharf/db';
 import { RegistryModule } from '@wharf/registry';
@@ -14,16 +16,28 @@ import { RegistryController } from './registry/registry.controller';
 import { RegistryDispatcher } from './registry/registry.dispatcher';
 import { UploadsHandler } from './registry/uploads.handler';
 import { RepositoriesController } from './repositories/repositories.controller';
+import { ApiAuthGuard } from './auth/api-auth.guard';
+import { RegistryJwtStrategy } from './auth/registry-jwt.strategy';
+import { RequestAuthenticator } from './auth/request-authenticator';
+import { RegistryAuthorizer } from './registry/registry-authorizer';
+import { TokenController } from './token/token.controller';
+import { TokenEndpoint } from './token/token-endpoint.service';
 
 @Module({})
 export class AppModule implements NestModule {
   static forRoot(config: WharfConfig, databaseUrl: string, poolSize?: number): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(databaseUrl, poolSize), RegistryModule],
-      controllers: [HealthController, RepositoriesController, RegistryController],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(databaseUrl, poolSize), AuthModule, PassportModule, RegistryModule],
+      // The token controller comes before the registry's catch-all /v2/* routes.
+      controllers: [HealthController, TokenController, RepositoriesController, RegistryController],
       providers: [
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
+        { provide: APP_GUARD, useClass: ApiAuthGuard },
+        RegistryJwtStrategy,
+        RequestAuthenticator,
+        RegistryAuthorizer,
+        TokenEndpoint,
         { provide: DataDirProbe, useFactory: () => new DataDirProbe(config.dataDir) },
         RegistryDispatcher,
         ManifestsHandler,

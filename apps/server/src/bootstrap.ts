@@ -4,7 +4,7 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { json, NextFunction, Request, Response } from 'express';
+import { json, NextFunction, Request, Response, urlencoded } from 'express';
 import { WharfConfig } from '@wharf/config';
 import { EmbeddedDatabase } from '@wharf/db';
 import { AppModule } from './app.module';
@@ -61,7 +61,11 @@ function configureHttp(app: NestExpressApplication): void {
   app.disable('x-powered-by');
   // Registry bodies (blobs, manifests) are streamed by their handlers; only the REST API parses JSON.
   const parseJson = json({ limit: '1mb' });
-  app.use((req: Request, res: Response, next: NextFunction) => (isRegistryPath(req.path) ? next() : parseJson(req, res, next)));
+  const parseForm = urlencoded({ extended: false, limit: '64kb' });
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.path === '/v2/token') return parseForm(req, res, next);
+    return isRegistryPath(req.path) ? next() : parseJson(req, res, next);
+  });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   const openApi = new DocumentBuilder().setTitle('Wharf').setDescription('Wharf REST API').setVersion('0.1').build();
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi), { jsonDocumentUrl: 'api/openapi.json' });

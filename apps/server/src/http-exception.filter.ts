@@ -1,5 +1,7 @@
 import { STATUS_CODES } from 'node:http';
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
+import { WharfConfig } from '@wharf/config';
+import { API_CHALLENGE, registryChallenge } from './auth/challenge';
 import { Request, Response } from 'express';
 import { ERROR_CATALOGUE, RegistryError } from '@wharf/oci';
 
@@ -8,8 +10,11 @@ import { ERROR_CATALOGUE, RegistryError } from '@wharf/oci';
  * `{"errors":[{code,message,detail}]}`, the REST API a JSON problem body.
  */
 @Catch()
+@Injectable()
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpExceptionFilter');
+
+  constructor(private readonly config: WharfConfig) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const req = host.switchToHttp().getRequest<Request>();
@@ -28,7 +33,12 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const error = toRegistryError(exception);
     if (error.status >= 500) this.logger.error({ msg: 'request failed', reqId: req.id, err: describe(exception) });
     res.set(error.headers);
-    if (isRegistryPath(req.path)) {
+    const registry = isRegistryPath(req.path);
+    if (error.status === 401 && !res.get('WWW-Authenticate')) {
+      // A 401 always tells the client how to authenticate.
+      res.set('WWW-Authenticate', registry ? registryChallenge(this.config, req) : API_CHALLENGE);
+    }
+    if (registry) {
       res.set('Docker-Distribution-API-Version', 'registry/2.0');
       res.status(error.status).json({ errors: [error.toJSON()] });
     } else {

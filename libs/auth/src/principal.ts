@@ -22,3 +22,11 @@ export const ANONYMOUS: Principal = Object.freeze({ admin: false, groups: [] }) 
 export function isAnonymous(principal: Principal): boolean {
   return principal.username === undefined;
 }
+
+/**
+ * Whether the principal may administer Wharf (users, groups, permissions, repositories).
+ * An admin's access token is limited to its repository scope and never administers.
+ */
+export function canAdminister(principal: Principal): boolean {
+  return principal.admin && !principal.tokenScope;
+}

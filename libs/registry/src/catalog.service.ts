@@ -7,7 +7,8 @@ import { PageRequest } from './docker-repository';
 export class CatalogService {
   constructor(private readonly images: ImageQueries) {}
 
-  list(page: PageRequest): Promise<string[]> {
-    return this.images.catalog(null, page);
+  /** Only images of `repositoryKeys`: the caller sees what it may read, nothing else. */
+  list(page: PageRequest, repositoryKeys: string[]): Promise<string[]> {
+    return this.images.catalog(null, page, repositoryKeys);
   }
 }

@@ -2,8 +2,10 @@ import { Controller, Get, HttpCode, ServiceUnavailableException } from '@nestjs/
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthQueries } from '@wharf/db';
 import { DataDirProbe } from '@wharf/storage';
+import { Public } from '../auth/public.decorator';
 
 @ApiTags('system')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

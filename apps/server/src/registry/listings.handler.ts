@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { MediaType, RegistryError } from '@wharf/oci';
 import { CatalogService, PageRequest, RepositoryResolver } from '@wharf/registry';
+import { RegistryAuthorizer } from './registry-authorizer';
 import { RegistryContext, queryString, urlFor } from './registry-context';
 
 const MAX_PAGE = 10_000;
@@ -11,6 +12,7 @@ export class ListingsHandler {
   constructor(
     private readonly resolver: RepositoryResolver,
     private readonly catalog: CatalogService,
+    private readonly authorizer: RegistryAuthorizer,
   ) {}
 
   async tags(ctx: RegistryContext<{ kind: 'tags'; repoKey: string; image: string }>): Promise<void> {
@@ -27,7 +29,7 @@ export class ListingsHandler {
     const repoKey = ctx.route.repoKey;
     const names = repoKey
       ? await (await this.resolver.resolve(repoKey)).listImages(this.peek(page))
-      : await this.catalog.list(this.peek(page));
+      : await this.catalog.list(this.peek(page), await this.authorizer.readableKeys(ctx.auth));
     const shown = this.trim(names, page);
     if (shown.length < names.length) this.link(ctx, `${ctx.origin}${ctx.prefix}_catalog`, page.n!, shown[shown.length - 1]);
     ctx.res.status(200).json({ repositories: shown });

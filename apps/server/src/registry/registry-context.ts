@@ -1,5 +1,6 @@
 import { Request, Response } from 'express';
 import { RegistryRoute } from '@wharf/oci';
+import { Authentication } from '../auth/request-authenticator';
 
 /** One registry request: the parsed route plus how to build URLs in the form it came in. */
 export interface RegistryContext<R extends RegistryRoute = RegistryRoute> {
@@ -12,6 +13,8 @@ export interface RegistryContext<R extends RegistryRoute = RegistryRoute> {
   name: string;
   /** Scheme and host for absolute Location headers. */
   origin: string;
+  /** Who is calling, already authorized for the route itself. */
+  auth: Authentication;
 }
 
 /** An absolute URL under the same path form, e.g. `blobs/uploads/<id>`. */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { RegistryError, parseRegistryRoute } from '@wharf/oci';
 import { AppendRequest, BlobInfo, DockerRepository, RepositoryResolver, UploadStatus } from '@wharf/registry';
 import { parseContentRange } from './http-range';
+import { RegistryAuthorizer } from './registry-authorizer';
 import { RegistryContext, contentLength, hasBody, queryString, urlFor } from './registry-context';
 
 type UploadsContext = RegistryContext<{ kind: 'uploads'; repoKey: string; image: string }>;
@@ -10,7 +11,10 @@ type UploadContext = RegistryContext<{ kind: 'upload'; repoKey: string; image: s
 /** Blob uploads: monolithic, POST+PUT, chunked PATCHes, status, cancel and cross-repository mount. */
 @Injectable()
 export class UploadsHandler {
-  constructor(private readonly resolver: RepositoryResolver) {}
+  constructor(
+    private readonly resolver: RepositoryResolver,
+    private readonly authorizer: RegistryAuthorizer,
+  ) {}
 
   async start(ctx: UploadsContext): Promise<void> {
     const { repoKey, image } = ctx.route;
@@ -20,7 +24,9 @@ export class UploadsHandler {
 
     if (mount !== undefined) {
       const from = queryString(ctx, 'from');
-      const mounted = from ? await repo.mountBlob(image, mount, this.mountSource(from, ctx)) : null;
+      const source = from ? this.mountSource(from, ctx) : undefined;
+      const readable = source && (await this.authorizer.mayPull(ctx.auth, source.repoKey, source.image));
+      const mounted = readable ? await repo.mountBlob(image, mount, source) : null;
       if (mounted) return this.created(ctx, mounted);
       // Source unknown or not readable: fall back to an ordinary upload, as the spec says.
     }

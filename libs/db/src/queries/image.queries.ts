@@ -31,9 +31,13 @@ export class ImageQueries {
    * spec's lexical order demands), as `<prefix><name>`. `repositoryId` null: all repositories,
    * prefixed with their key.
    */
-  async catalog(repositoryId: string | null, page: Page): Promise<string[]> {
+  async catalog(repositoryId: string | null, page: Page, repositoryKeys?: string[]): Promise<string[]> {
     const params: unknown[] = [];
     const conditions = ['EXISTS (SELECT 1 FROM manifests m WHERE m.image_id = i.id)'];
+    if (repositoryKeys) {
+      params.push(repositoryKeys);
+      conditions.push(`r.key = ANY($${params.length})`);
+    }
     const nameExpr = repositoryId ? 'i.name' : `r.key || '/' || i.name`;
     if (repositoryId) {
       params.push(repositoryId);

@@ -1,5 +1,6 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { RepositoryClass, RepositoryEntity, RepositoryQueries } from '@wharf/db';
+import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { AccessControl, Principal, canAdminister, isAnonymous } from '@wharf/auth';
+import { RepositoryAction, RepositoryClass, RepositoryEntity, RepositoryQueries } from '@wharf/db';
 
 export interface RepositoryDefinition {
   key?: string;
@@ -19,20 +20,32 @@ export interface RepositoryView {
   updatedAt: string;
 }
 
-/** Repository configuration, Artifactory-style. Remote and virtual kinds arrive with their own issues. */
+/**
+ * Repository configuration, Artifactory-style. Remote and virtual kinds arrive with their own
+ * issues. Reading needs read on the repository (a repository one may not read is "not found"),
+ * changing it needs manage, creating one needs an admin.
+ */
 @Injectable()
 export class RepositoryAdminService {
-  constructor(private readonly repositories: RepositoryQueries) {}
+  constructor(
+    private readonly repositories: RepositoryQueries,
+    private readonly access: AccessControl,
+  ) {}
 
-  async list(rclass?: RepositoryClass): Promise<RepositoryView[]> {
-    return (await this.repositories.list(rclass)).map(view);
+  async list(principal: Principal, rclass?: RepositoryClass): Promise<RepositoryView[]> {
+    const all = await this.repositories.list(rclass);
+    if (canAdminister(principal)) return all.map(view);
+    const readable = new Set(await this.access.readableKeys(principal));
+    return all.filter((repo) => readable.has(repo.key)).map(view);
   }
 
-  async get(key: string): Promise<RepositoryView> {
-    return view(await this.find(key));
+  async get(principal: Principal, key: string): Promise<RepositoryView> {
+    return view(await this.findFor(principal, key, 'read'));
   }
 
-  async create(key: string, definition: RepositoryDefinition): Promise<RepositoryView> {
+  async create(principal: Principal, key: string, definition: RepositoryDefinition): Promise<RepositoryView> {
+    if (isAnonymous(principal)) throw new UnauthorizedException('log in to create repositories');
+    if (!canAdminister(principal)) throw new ForbiddenException('only administrators create repositories');
     this.checkKey(key, definition);
     this.checkSupported(definition.rclass);
     const created = await this.repositories.create({
@@ -47,8 +60,8 @@ export class RepositoryAdminService {
     return view(created);
   }
 
-  async update(key: string, definition: Partial<RepositoryDefinition>): Promise<RepositoryView> {
-    const existing = await this.find(key);
+  async update(principal: Principal, key: string, definition: Partial<RepositoryDefinition>): Promise<RepositoryView> {
+    const existing = await this.findFor(principal, key, 'manage');
     this.checkKey(key, definition);
     if (definition.rclass !== undefined && definition.rclass !== existing.rclass) {
       throw new BadRequestException(`rclass cannot change (${existing.rclass} -> ${definition.rclass}): delete and create the repository instead`);
@@ -58,16 +71,22 @@ export class RepositoryAdminService {
       anonymousRead: definition.anonymousRead ?? existing.anonymousRead,
       settings: existing.settings,
     });
-    return this.get(key);
+    return view((await this.repositories.findByKey(key))!);
   }
 
-  async delete(key: string): Promise<void> {
-    await this.repositories.delete((await this.find(key)).id);
+  async delete(principal: Principal, key: string): Promise<void> {
+    await this.repositories.delete((await this.findFor(principal, key, 'manage')).id);
   }
 
-  private async find(key: string): Promise<RepositoryEntity> {
+  /** The repository if the principal holds `action` on it; one it may not read does not exist. */
+  private async findFor(principal: Principal, key: string, action: RepositoryAction): Promise<RepositoryEntity> {
     const repo = await this.repositories.findByKey(key);
-    if (!repo) throw new NotFoundException(`repository ${key} not found`);
+    const held = repo ? await this.access.actionsOn(principal, key) : new Set<RepositoryAction>();
+    if (!repo || !held.has('read')) {
+      if (isAnonymous(principal)) throw new UnauthorizedException('authentication required');
+      throw new NotFoundException(`repository ${key} not found`);
+    }
+    if (!held.has(action)) throw new ForbiddenException(`${action} permission on ${key} is required`);
     return repo;
   }
 

@@ -1,0 +1,36 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { Request, Response } from 'express';
+import { RegistryError } from '@wharf/oci';
+import { isRegistryPath } from '../http-exception.filter';
+import { API_CHALLENGE } from './challenge';
+import { IS_PUBLIC } from './public.decorator';
+import { RequestAuthenticator } from './request-authenticator';
+
+/**
+ * Authenticates every REST request (registry routes authenticate in their dispatcher) and
+ * puts the Principal on the request; services decide what it may do. Credentials that are
+ * sent must be valid: bad ones are 401, never quietly anonymous.
+ */
+@Injectable()
+export class ApiAuthGuard implements CanActivate {
+  constructor(
+    private readonly authenticator: RequestAuthenticator,
+    private readonly reflector: Reflector,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<Request>();
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
+    if (isPublic || isRegistryPath(req.path)) return true;
+    try {
+      req.principal = (await this.authenticator.authenticate(req, context.switchToHttp().getResponse<Response>())).principal;
+    } catch (err) {
+      if (err instanceof RegistryError && err.code === 'UNAUTHORIZED') {
+        throw new RegistryError('UNAUTHORIZED', err.message, err.detail, { 'WWW-Authenticate': API_CHALLENGE });
+      }
+      throw err;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { Request } from 'express';
+import { AccessControl, isAnonymous, registryActionsFor } from '@wharf/auth';
+import { WharfConfig } from '@wharf/config';
+import { RegistryError, RegistryRoute } from '@wharf/oci';
+import { Authentication } from '../auth/request-authenticator';
+import { registryChallenge } from '../auth/challenge';
+
+/** The token-protocol action a request needs: pull to read, push to write, delete to delete. */
+export function requiredAction(route: RegistryRoute, method: string): 'pull' | 'push' | 'delete' | undefined {
+  if (route.kind === 'base' || route.kind === 'catalog') return undefined;
+  if (method === 'GET' || method === 'HEAD') return route.kind === 'upload' ? 'push' : 'pull';
+  if (method === 'DELETE' && (route.kind === 'manifest' || route.kind === 'blob')) return 'delete';
+  return 'push';
+}
+
+/**
+ * Decides registry requests. Not logged in: 401 with a challenge naming the scope. A bearer
+ * token lacking an action its user holds: 401 too, so the client fetches a wider token.
+ * Logged in without read: 404, exactly as for a repository that does not exist. With read but
+ * not the action: 403 DENIED.
+ */
+@Injectable()
+export class RegistryAuthorizer {
+  constructor(
+    private readonly access: AccessControl,
+    private readonly config: WharfConfig,
+  ) {}
+
+  async authorize(req: Request, auth: Authentication, route: RegistryRoute): Promise<void> {
+    if (route.kind === 'base' || (route.kind === 'catalog' && !route.repoKey)) {
+      if (isAnonymous(auth.principal) && !auth.tokenAccess) throw this.unauthorized(req, route.kind === 'catalog' ? 'registry:catalog:*' : undefined);
+      return;
+    }
+    const repoKey = route.repoKey!;
+    const name = 'image' in route ? `${repoKey}/${route.image}` : repoKey;
+    const action = requiredAction(route, req.method) ?? 'pull';
+    if ((await this.actionsFor(auth, repoKey, name)).includes(action)) return;
+
+    const scope = `repository:${name}:${action === 'pull' ? 'pull' : `pull,${action}`}`;
+    if (isAnonymous(auth.principal)) throw this.unauthorized(req, scope);
+    const held = registryActionsFor(await this.access.actionsOn(auth.principal, repoKey));
+    if (auth.tokenAccess && held.includes(action)) throw this.unauthorized(req, scope, 'the token does not cover this action');
+    if (!held.includes('pull')) throw new RegistryError('NAME_UNKNOWN', `repository ${repoKey} not found`);
+    throw new RegistryError('DENIED', `${action} on ${name} is not permitted for ${auth.principal.username}`);
+  }
+
+  /** Whether the caller may read another repository, e.g. the source of a cross-repository mount. */
+  async mayPull(auth: Authentication, repoKey: string, image: string): Promise<boolean> {
+    return (await this.actionsFor(auth, repoKey, `${repoKey}/${image}`)).includes('pull');
+  }
+
+  /** Repository keys whose images the caller may see in `_catalog`. */
+  readableKeys(auth: Authentication): Promise<string[]> {
+    return this.access.readableKeys(auth.principal);
+  }
+
+  private async actionsFor(auth: Authentication, repoKey: string, name: string): Promise<string[]> {
+    if (auth.tokenAccess) {
+      // A repository-wide route (its own _catalog) is covered by a token for any of its images.
+      const covers = (granted: string) => granted === name || (name === repoKey && granted.startsWith(`${repoKey}/`));
+      return auth.tokenAccess.filter((a) => a.type === 'repository' && covers(a.name)).flatMap((a) => a.actions);
+    }
+    return registryActionsFor(await this.access.actionsOn(auth.principal, repoKey));
+  }
+
+  private unauthorized(req: Request, scope?: string, message = 'authentication required'): RegistryError {
+    return new RegistryError('UNAUTHORIZED', message, undefined, { 'WWW-Authenticate': registryChallenge(this.config, req, scope) });
+  }
+}

@@ -1,0 +1,95 @@
+import { Injectable } from '@nestjs/common';
+import { Request, Response } from 'express';
+import { ANONYMOUS, CredentialVerifier, Principal, RegistryTokenService, TokenIssuer, isAnonymous, parseScopes } from '@wharf/auth';
+import { WharfConfig } from '@wharf/config';
+import { RegistryError } from '@wharf/oci';
+import { registryChallenge } from '../auth/challenge';
+import { RequestAuthenticator } from '../auth/request-authenticator';
+
+/** The token protocol's answers; HTTP only, the decisions are TokenIssuer's. */
+@Injectable()
+export class TokenEndpoint {
+  constructor(
+    private readonly config: WharfConfig,
+    private readonly authenticator: RequestAuthenticator,
+    private readonly credentials: CredentialVerifier,
+    private readonly issuer: TokenIssuer,
+    private readonly tokens: RegistryTokenService,
+  ) {}
+
+  async get(req: Request, res: Response): Promise<void> {
+    const principal = await this.withChallenge(req, async () => {
+      // A registry JWT is no credential for getting another one.
+      if (req.headers.authorization?.toLowerCase().startsWith('bearer ') && !req.headers.authorization.slice(7).startsWith('wharf_')) {
+        throw new RegistryError('UNAUTHORIZED', 'use Basic credentials or an access token to obtain a token');
+      }
+      return (await this.authenticator.authenticate(req, res)).principal;
+    });
+    const offline = query(req, 'offline_token') === 'true' && !isAnonymous(principal);
+    await this.answer(res, principal, parseScopes(queryAll(req, 'scope')), offline);
+  }
+
+  async post(req: Request, res: Response): Promise<void> {
+    const form = (req.body ?? {}) as Record<string, string | undefined>;
+    const scopes = parseScopes(form.scope ? [form.scope] : []);
+    const principal = await this.withChallenge(req, () => this.grantPrincipal(req, form));
+    await this.answer(res, principal, scopes, form.access_type === 'offline' || form.grant_type === 'refresh_token');
+  }
+
+  private async grantPrincipal(req: Request, form: Record<string, string | undefined>): Promise<Principal> {
+    switch (form.grant_type) {
+      case 'password':
+        if (!form.username || form.password === undefined) throw new RegistryError('UNAUTHORIZED', 'grant_type=password needs username and password');
+        return this.credentials.verifyLogin(form.username, form.password, req.ip ?? 'unknown');
+      case 'refresh_token': {
+        let claims;
+        try {
+          claims = this.tokens.verify(form.refresh_token ?? '', 'refresh');
+        } catch (err) {
+          throw new RegistryError('UNAUTHORIZED', `invalid refresh token: ${(err as Error).message}`);
+        }
+        const principal = await this.credentials.principalForToken(claims.sub, claims.tid);
+        if (!principal) throw new RegistryError('UNAUTHORIZED', 'the refresh token\'s user or access token is no longer valid');
+        return principal;
+      }
+      default:
+        throw new RegistryError('UNSUPPORTED', `unsupported grant_type "${String(form.grant_type).slice(0, 40)}": use password or refresh_token`);
+    }
+  }
+
+  private async answer(res: Response, principal: Principal, scopes: ReturnType<typeof parseScopes>, withRefresh: boolean): Promise<void> {
+    const issued = await this.issuer.issue(principal, scopes);
+    const refresh = withRefresh && principal !== ANONYMOUS ? this.tokens.issueRefresh(principal).token : undefined;
+    res
+      .status(200)
+      .set('Cache-Control', 'no-store')
+      .json({
+        token: issued.token,
+        access_token: issued.token,
+        expires_in: issued.expiresIn,
+        issued_at: issued.issuedAt,
+        ...(refresh ? { refresh_token: refresh } : {}),
+      });
+  }
+
+  private async withChallenge<T>(req: Request, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof RegistryError && err.code === 'UNAUTHORIZED') {
+        throw new RegistryError('UNAUTHORIZED', err.message, err.detail, { 'WWW-Authenticate': registryChallenge(this.config, req) });
+      }
+      throw err;
+    }
+  }
+}
+
+function query(req: Request, key: string): string | undefined {
+  const value = req.query[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function queryAll(req: Request, key: string): string[] {
+  const value = req.query[key];
+  return (Array.isArray(value) ? value : value === undefined ? [] : [value]).filter((v): v is string => typeof v === 'string');
+}

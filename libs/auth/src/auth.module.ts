@@ -1,0 +1,20 @@
+import { Global, Module } from '@nestjs/common';
+import { AccessControl } from './access-control.service';
+import { AdminBootstrap } from './admin-bootstrap.service';
+import { Clock } from './clock';
+import { CredentialVerifier } from './credential-verifier.service';
+import { LoginRateLimiter } from './login-rate-limiter';
+import { PasswordHasher } from './password-hasher';
+import { RegistryTokenService } from './registry-token.service';
+import { SigningKeyService } from './signing-key.service';
+import { TokenIssuer } from './token-issuer.service';
+
+const EXPORTED = [Clock, PasswordHasher, LoginRateLimiter, SigningKeyService, RegistryTokenService, CredentialVerifier, AccessControl, TokenIssuer];
+
+/** Authentication and authorization: who is calling, and what they may do. */
+@Global()
+@Module({
+  providers: [...EXPORTED, AdminBootstrap],
+  exports: EXPORTED,
+})
+export class AuthModule {}
