@@ -19,7 +19,7 @@ import {
   sha256Digest,
   writeImageSource,
 } from './helpers/oci-image-builder';
-import { DockerCli, Podman, Skopeo } from './helpers/registry-clients';
+import { Credentials, DockerCli, Podman, Skopeo } from './helpers/registry-clients';
 import { createLocalRepository, startWharf } from './helpers/wharf-server';
 
 jest.setTimeout(180_000);
@@ -42,13 +42,29 @@ interface Target {
    * returns directory order, so for it only the set is compared.
    */
   sortsTags: boolean;
+  /**
+   * Whom the clients log in as: Wharf's admin. Undefined for Distribution, which runs without
+   * auth here, so every client stays anonymous against it.
+   */
+  creds?: Credentials;
+  /** fetch with the target's credentials (the admin's Basic header on Wharf, none on Distribution). */
+  fetch(url: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
+}
+
+/** fetch with `authorization` added to the request's headers (when there is one). */
+function fetchAs(authorization: string | undefined): Target['fetch'] {
+  return (url, init = {}) => {
+    const headers = new Headers(init.headers);
+    if (authorization && !headers.has('authorization')) headers.set('authorization', authorization);
+    return fetch(url, { ...init, headers });
+  };
 }
 
 async function distributionTarget(): Promise<Target> {
   const registry = await startDistribution();
   const v2Url = (image: string, call: string) => `${registry.url}/v2/${REPO}/${image}/${call}`;
-  return { host: registry.host, apiUrl: v2Url, v2Url, sortsTags: false, close: registry.stop };
+  return { host: registry.host, apiUrl: v2Url, v2Url, sortsTags: false, fetch: fetchAs(undefined), close: registry.stop };
 }
 
 async function wharfTarget(): Promise<Target> {
@@ -64,6 +80,8 @@ async function wharfTarget(): Promise<Target> {
     apiUrl: (image, call) => `${server.baseUrl}/api/docker/${REPO}/v2/${image}/${call}`,
     v2Url: (image, call) => `${server.baseUrl}/v2/${REPO}/${image}/${call}`,
     sortsTags: true,
+    creds: server.admin,
+    fetch: fetchAs(server.adminAuthorization),
     close: () => server.close(),
   };
 }
@@ -77,8 +95,8 @@ interface FetchedManifest {
   contentType: string | null;
 }
 
-async function getManifest(url: string): Promise<FetchedManifest> {
-  const response = await fetch(url, { headers: { accept: ACCEPT_ALL } });
+async function getManifest(target: Target, url: string): Promise<FetchedManifest> {
+  const response = await target.fetch(url, { headers: { accept: ACCEPT_ALL } });
   return {
     status: response.status,
     bytes: Buffer.from(await response.arrayBuffer()),
@@ -88,8 +106,8 @@ async function getManifest(url: string): Promise<FetchedManifest> {
 }
 
 /** Checks a manifest served over HTTP: status, digest header, exact bytes, media type. */
-async function expectServedManifest(url: string, expected: { bytes: Buffer; digest: string; mediaType: string }): Promise<void> {
-  const got = await getManifest(url);
+async function expectServedManifest(target: Target, url: string, expected: { bytes: Buffer; digest: string; mediaType: string }): Promise<void> {
+  const got = await getManifest(target, url);
   expect({ url, status: got.status, digest: got.digestHeader, contentType: got.contentType?.split(';')[0] }).toEqual({
     url,
     status: 200,
@@ -100,7 +118,7 @@ async function expectServedManifest(url: string, expected: { bytes: Buffer; dige
   expect(got.bytes.equals(expected.bytes)).toBe(true);
 
   // HEAD is what clients use to check existence: same headers, no body.
-  const head = await fetch(url, { method: 'HEAD', headers: { accept: ACCEPT_ALL } });
+  const head = await target.fetch(url, { method: 'HEAD', headers: { accept: ACCEPT_ALL } });
   expect({ url, status: head.status, digest: head.headers.get('docker-content-digest'), length: head.headers.get('content-length') }).toEqual({
     url,
     status: 200,
@@ -138,7 +156,8 @@ describe.each([
 
   beforeAll(async () => {
     target = await startTarget();
-    skopeo = await Skopeo.create();
+    // --src-creds/--dest-creds/--creds on every call; none against Distribution.
+    skopeo = await Skopeo.create({ creds: target.creds });
     // Lowercase only: podman names an image pulled from oci:<dir> after the dir's path.
     work = path.join(os.tmpdir(), `wharf-clients-${randomBytes(6).toString('hex')}`);
     await fs.mkdir(work);
@@ -162,8 +181,8 @@ describe.each([
 
       // Both path forms serve the manifest by tag and by digest.
       for (const reference of ['1.0', image.manifest.digest]) {
-        await expectServedManifest(target.apiUrl('team/app', `manifests/${reference}`), image.manifest);
-        await expectServedManifest(target.v2Url('team/app', `manifests/${reference}`), image.manifest);
+        await expectServedManifest(target, target.apiUrl('team/app', `manifests/${reference}`), image.manifest);
+        await expectServedManifest(target, target.v2Url('team/app', `manifests/${reference}`), image.manifest);
       }
     });
 
@@ -193,9 +212,9 @@ describe.each([
       for (const image of built.images) {
         expect((await layout.readBlob(image.manifest.digest)).equals(image.manifest.bytes)).toBe(true);
         await expectLayersIdentical(image, layout.readBlob);
-        await expectServedManifest(target.apiUrl('team/multi-oci', `manifests/${image.manifest.digest}`), image.manifest);
+        await expectServedManifest(target, target.apiUrl('team/multi-oci', `manifests/${image.manifest.digest}`), image.manifest);
       }
-      await expectServedManifest(target.apiUrl('team/multi-oci', 'manifests/1'), built.index);
+      await expectServedManifest(target, target.apiUrl('team/multi-oci', 'manifests/1'), built.index);
 
       // Without --raw skopeo resolves the index to this machine's platform.
       const inspected = await skopeo.inspect(docker('team/multi-oci:1'));
@@ -212,7 +231,7 @@ describe.each([
         mediaType: MediaTypes.DockerManifest,
         config: { mediaType: MediaTypes.DockerConfig, digest: image.config.digest },
       });
-      await expectServedManifest(target.apiUrl('team/docker-app', 'manifests/1.0'), image.manifest);
+      await expectServedManifest(target, target.apiUrl('team/docker-app', 'manifests/1.0'), image.manifest);
 
       // An OCI layout would force a conversion; skopeo's dir: format keeps the schema2 bytes.
       const back = path.join(work, 'docker-back');
@@ -228,7 +247,7 @@ describe.each([
 
       const expected = ['2.0', '2.1', 'latest'];
       for (const url of [target.apiUrl('team/tags', 'tags/list'), target.v2Url('team/tags', 'tags/list')]) {
-        const response = await fetch(url);
+        const response = await target.fetch(url);
         expect({ url, status: response.status }).toEqual({ url, status: 200 });
         const body = (await response.json()) as { name: string; tags: string[] };
         expect(inOrder(body.tags)).toEqual(expected);
@@ -236,14 +255,14 @@ describe.each([
       expect(inOrder(await skopeo.listTags(docker('team/tags')))).toEqual(expected);
 
       // On the client-facing form, `name` is the repository name the client addressed.
-      const v2 = (await (await fetch(target.v2Url('team/tags', 'tags/list'))).json()) as { name: string };
+      const v2 = (await (await target.fetch(target.v2Url('team/tags', 'tags/list'))).json()) as { name: string };
       expect(v2.name).toBe(`${REPO}/team/tags`);
     });
 
     it('lists team/app tags at /api/docker/<repo>/v2/team/app/tags/list', async () => {
       const image = buildImage();
       await push(image, 'team/app:1.1');
-      const response = await fetch(target.apiUrl('team/app', 'tags/list'));
+      const response = await target.fetch(target.apiUrl('team/app', 'tags/list'));
       expect(response.status).toBe(200);
       // 1.0 was pushed by the first test of this block.
       expect(inOrder(((await response.json()) as { tags: string[] }).tags)).toEqual(['1.0', '1.1']);
@@ -254,6 +273,8 @@ describe.each([
     let podman: Podman;
     beforeAll(async () => {
       podman = await Podman.create();
+      // `podman login` into its own auth file; pulls and pushes then use the stored credentials.
+      if (target.creds) await podman.login(target.host, target.creds);
     });
     afterAll(async () => {
       await podman?.close();
@@ -274,7 +295,7 @@ describe.each([
 
       expect(await podman.push(ref(`${name}:1`), ref(`${name}:copy`))).toBe(image.manifest.digest);
       expect((await skopeo.inspectRaw(docker(`${name}:copy`))).equals(image.manifest.bytes)).toBe(true);
-      await expectServedManifest(target.apiUrl(name, 'manifests/copy'), image.manifest);
+      await expectServedManifest(target, target.apiUrl(name, 'manifests/copy'), image.manifest);
     });
 
     it('pulls the amd64 image out of a multi-arch index', async () => {
@@ -316,6 +337,8 @@ describe.each([
     let cli: DockerCli;
     beforeAll(async () => {
       cli = await DockerCli.create();
+      // Client-side `docker login` into its temp DOCKER_CONFIG; manifest commands use what it stored.
+      if (target.creds) await cli.login(target.host, target.creds);
     });
     afterAll(async () => {
       await cli?.close();
@@ -358,12 +381,12 @@ describe.each([
         [amd64.manifest.digest, amd64.manifest.mediaType, { architecture: 'amd64', os: 'linux' }],
         [arm64.manifest.digest, arm64.manifest.mediaType, { architecture: 'arm64', os: 'linux', variant: 'v8' }],
       ]);
-      await expectServedManifest(target.apiUrl(name, 'manifests/1'), { bytes: raw, digest, mediaType: listType });
+      await expectServedManifest(target, target.apiUrl(name, 'manifests/1'), { bytes: raw, digest, mediaType: listType });
       expect(await cli.manifestInspect(list)).toEqual(JSON.parse(raw.toString()));
 
       // Children and their blobs were copied into the list's repository, so it pulls whole.
       for (const child of [amd64, arm64]) {
-        await expectServedManifest(target.apiUrl(name, `manifests/${child.manifest.digest}`), child.manifest);
+        await expectServedManifest(target, target.apiUrl(name, `manifests/${child.manifest.digest}`), child.manifest);
       }
       const back = path.join(work, `docker-multi${suffix}-back`);
       await skopeo.copy(docker(`${name}:1`), `dir:${back}`, { all: true });

@@ -201,6 +201,11 @@ export interface SkopeoInspect {
 // --- podman ---------------------------------------------------------------------------------
 
 export interface PodmanOptions {
+  /**
+   * Sent as `--creds` on every pull from and push to a registry; omitted means anonymous (or a
+   * prior login(), which stores credentials in this instance's own auth file).
+   */
+  creds?: Credentials;
   timeoutMs?: number;
 }
 
@@ -249,6 +254,7 @@ export class Podman {
     });
   }
 
+  /** `podman login --tls-verify=false`, into this instance's auth file (REGISTRY_AUTH_FILE). */
   async login(host: string, creds: Credentials): Promise<void> {
     await this.exec(['login', '--tls-verify=false', '--username', creds.username, '--password-stdin', host], creds.password);
   }
@@ -257,9 +263,15 @@ export class Podman {
     await this.exec(['logout', host]);
   }
 
+  /** `--creds` for a registry reference when this instance has credentials; none for local transports. */
+  private creds(image: string): string[] {
+    const { creds } = this.options;
+    return creds && isRegistryReference(image) ? ['--creds', `${creds.username}:${creds.password}`] : [];
+  }
+
   /** Pulls `host/repo:tag` (no transport prefix); returns the local image id. */
   async pull(image: string): Promise<string> {
-    const { stdout } = await this.exec(['pull', '--quiet', '--tls-verify=false', image]);
+    const { stdout } = await this.exec(['pull', '--quiet', '--tls-verify=false', ...this.creds(image), image]);
     return stdout.toString().trim().split('\n').pop() ?? '';
   }
 
@@ -268,6 +280,7 @@ export class Podman {
     const digestFile = path.join(this.dir, `digest-${Date.now()}-${Math.random().toString(36).slice(2)}`);
     await this.exec([
       'push', '--quiet', '--tls-verify=false', '--digestfile', digestFile,
+      ...this.creds(destination),
       ...(options.format ? ['--format', options.format] : []),
       localImage, destination,
     ]);
@@ -288,6 +301,13 @@ export class Podman {
   async close(): Promise<void> {
     await fs.rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Podman's transports other than a registry (`docker://` or none): they take no credentials. */
+const LOCAL_TRANSPORT = /^(oci|oci-archive|docker-archive|dir|containers-storage|docker-daemon):/;
+
+function isRegistryReference(image: string): boolean {
+  return !LOCAL_TRANSPORT.test(image);
 }
 
 // --- docker CLI -----------------------------------------------------------------------------
@@ -323,6 +343,10 @@ export class DockerCli {
     });
   }
 
+  /**
+   * `docker login HOST --password-stdin` (client-side, as there is no daemon), stored in this
+   * instance's DOCKER_CONFIG; later `manifest` commands use it when the registry asks for credentials.
+   */
   async login(host: string, creds: Credentials): Promise<void> {
     await this.exec(['login', '--username', creds.username, '--password-stdin', host], creds.password);
   }

@@ -1,6 +1,8 @@
 // HTTP-level helpers for the distribution API e2e suites: plain requests with Node's fetch,
 // raw requests over a socket for what fetch refuses to send (dot segments, lying
-// Content-Length, truncated bodies), and small push helpers built on them.
+// Content-Length, truncated bodies), and small push helpers built on them. Every one of them
+// sends the admin's credentials unless told otherwise: `auth: null` is anonymous, a string is
+// the Authorization header to send instead (see RequestAuth).
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as http from 'node:http';
@@ -17,17 +19,50 @@ export interface HttpResult {
   json: any;
 }
 
-export interface RequestOptions {
+// --- credentials ----------------------------------------------------------------------------
+
+/**
+ * Who a helper request is sent as: omitted (undefined) sends the admin's Basic credentials
+ * (`server.adminAuthorization`); a string is sent as the Authorization header as is (`Basic ...`,
+ * `Bearer ...`); null sends no Authorization header at all (anonymous).
+ */
+export type RequestAuth = string | null | undefined;
+
+export interface AuthOption {
+  auth?: RequestAuth;
+}
+
+/** The Authorization value a request is sent with, or undefined for none (see RequestAuth). */
+export function authorizationFor(server: WharfTestServer, auth: RequestAuth): string | undefined {
+  return auth === undefined ? server.adminAuthorization : (auth ?? undefined);
+}
+
+/**
+ * `headers` with the Authorization header `auth` stands for. An Authorization header already in
+ * `headers` (in any case) wins, so a test can also set one by hand.
+ */
+export function withAuthorization(server: WharfTestServer, headers: Record<string, string> = {}, auth?: RequestAuth): Record<string, string> {
+  const authorization = authorizationFor(server, auth);
+  if (authorization === undefined || Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) return { ...headers };
+  return { authorization, ...headers };
+}
+
+// --- requests -------------------------------------------------------------------------------
+
+export interface RequestOptions extends AuthOption {
   method?: string;
   headers?: Record<string, string>;
   body?: Buffer | string;
 }
 
-/** One request with fetch; the whole body is read so the connection is free for the next. */
+/**
+ * One request with fetch; the whole body is read so the connection is free for the next.
+ * Sent as the admin unless `auth` says otherwise (`auth: null` for anonymous).
+ */
 export async function request(server: WharfTestServer, pathAndQuery: string, options: RequestOptions = {}): Promise<HttpResult> {
   const res = await fetch(absolute(server, pathAndQuery), {
     method: options.method ?? 'GET',
-    headers: options.headers,
+    headers: withAuthorization(server, options.headers, options.auth),
     body: options.body,
     redirect: 'manual',
   });
@@ -108,19 +143,20 @@ export function sha512(bytes: Buffer): string {
 }
 
 /** Monolithic upload (`POST ?digest=`); asserts 201. */
-export async function pushBlob(server: WharfTestServer, base: string, bytes: Buffer, digest = sha256(bytes)): Promise<string> {
+export async function pushBlob(server: WharfTestServer, base: string, bytes: Buffer, digest = sha256(bytes), options: AuthOption = {}): Promise<string> {
   const res = await request(server, `${base}blobs/uploads/?digest=${encodeURIComponent(digest)}`, {
     method: 'POST',
     headers: { 'content-type': 'application/octet-stream' },
     body: bytes,
+    auth: options.auth,
   });
   expectStatus(res, 201);
   return digest;
 }
 
 /** Starts an upload session; returns the Location (absolute URL) it answered with. */
-export async function startUpload(server: WharfTestServer, base: string): Promise<string> {
-  const res = await request(server, `${base}blobs/uploads/`, { method: 'POST' });
+export async function startUpload(server: WharfTestServer, base: string, options: AuthOption = {}): Promise<string> {
+  const res = await request(server, `${base}blobs/uploads/`, { method: 'POST', auth: options.auth });
   expectStatus(res, 202);
   const location = res.headers.get('location');
   expect(location).toBeTruthy();
@@ -140,36 +176,38 @@ export async function pushManifest(
   reference: string,
   manifest: Buffer,
   mediaType?: string,
+  options: AuthOption = {},
 ): Promise<HttpResult> {
   return request(server, `${base}manifests/${reference}`, {
     method: 'PUT',
     headers: mediaType ? { 'content-type': mediaType } : {},
     body: manifest,
+    auth: options.auth,
   });
 }
 
 /** Pushes every blob and (child) manifest of an image or index, then the top manifest under `tag`. */
-export async function pushImage(server: WharfTestServer, base: string, built: BuiltImage | BuiltIndex, tag: string): Promise<string> {
+export async function pushImage(server: WharfTestServer, base: string, built: BuiltImage | BuiltIndex, tag: string, options: AuthOption = {}): Promise<string> {
   const images = 'index' in built ? built.images : [built];
   for (const image of images) {
-    for (const blob of [image.config, ...image.layers]) await pushBlob(server, base, blob.bytes, blob.digest);
+    for (const blob of [image.config, ...image.layers]) await pushBlob(server, base, blob.bytes, blob.digest, options);
   }
   if ('index' in built) {
     for (const image of built.images) {
-      const res = await pushManifest(server, base, image.manifest.digest, image.manifest.bytes, image.manifest.mediaType);
+      const res = await pushManifest(server, base, image.manifest.digest, image.manifest.bytes, image.manifest.mediaType, options);
       expectStatus(res, 201);
     }
   }
   const top = topManifest(built);
-  const res = await pushManifest(server, base, tag, top.bytes, top.mediaType);
+  const res = await pushManifest(server, base, tag, top.bytes, top.mediaType, options);
   expectStatus(res, 201);
   expect(res.headers.get('docker-content-digest')).toBe(top.digest);
   return top.digest;
 }
 
 /** Uploads blobs only (configs and layers), e.g. before pushing hand-made manifests. */
-export async function pushBlobs(server: WharfTestServer, base: string, blobs: OciBlob[]): Promise<void> {
-  for (const blob of blobs) await pushBlob(server, base, blob.bytes, blob.digest);
+export async function pushBlobs(server: WharfTestServer, base: string, blobs: OciBlob[], options: AuthOption = {}): Promise<void> {
+  for (const blob of blobs) await pushBlob(server, base, blob.bytes, blob.digest, options);
 }
 
 export { allBlobs };
@@ -186,7 +224,7 @@ export interface RawResult {
   error?: Error;
 }
 
-export interface RawRequest {
+export interface RawRequest extends AuthOption {
   method: string;
   /** Sent exactly as given: no normalisation of `..` or percent-encoding. */
   path: string;
@@ -204,6 +242,7 @@ export interface RawRequest {
 /**
  * Writes an HTTP/1.1 request byte for byte over a TCP socket and reads one response (or
  * none). For what fetch will not send: dot segments, a lying Content-Length, a cut body.
+ * The head carries an `authorization:` line for the admin unless `auth` says otherwise.
  */
 export function rawRequest(server: WharfTestServer, req: RawRequest): Promise<RawResult> {
   const [hostname, port] = splitHost(server.host);
@@ -231,7 +270,7 @@ export function rawRequest(server: WharfTestServer, req: RawRequest): Promise<Ra
     });
     socket.on('close', finish);
     socket.on('connect', () => {
-      const headers = { host: server.host, ...req.headers };
+      const headers = { host: server.host, ...withAuthorization(server, req.headers, req.auth) };
       const head = [`${req.method} ${req.path} HTTP/1.1`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
       socket.write(head);
       if (req.body) socket.write(req.body);
@@ -297,6 +336,7 @@ export function expectRawRegistryError(res: RawResult, status: number, code: str
 /**
  * Streams `chunks` as the body of a request with chunked transfer encoding (no
  * Content-Length), pausing between chunks so they really arrive as separate writes.
+ * Sent as the admin unless `options.auth` says otherwise.
  */
 export function streamedRequest(
   server: WharfTestServer,
@@ -304,9 +344,11 @@ export function streamedRequest(
   url: string,
   chunks: Buffer[],
   headers: Record<string, string> = {},
+  options: AuthOption = {},
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(absolute(server, url), { method, headers: { 'transfer-encoding': 'chunked', ...headers } }, (res) => {
+    const sent = withAuthorization(server, { 'transfer-encoding': 'chunked', ...headers }, options.auth);
+    const req = http.request(absolute(server, url), { method, headers: sent }, (res) => {
       const body: Buffer[] = [];
       res.on('data', (c) => body.push(c));
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(body) }));
