@@ -47,6 +47,7 @@ describe('repository CRUD', () => {
       rclass: 'local',
       packageType: 'docker',
       description: 'first',
+      anonymousRead: false,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

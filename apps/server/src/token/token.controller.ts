@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { Request, Response } from 'express';
 import { Public } from '../auth/public.decorator';
 import { TokenEndpoint } from './token-endpoint.service';
@@ -8,14 +8,14 @@ import { TokenEndpoint } from './token-endpoint.service';
  * The Docker registry token endpoint (`realm` of the challenge): GET with Basic credentials or
  * none, and POST with the OAuth2 form that `docker login` may use.
  */
-@ApiTags('auth')
+// Part of the registry protocol, documented with it in the README rather than in the REST API's OpenAPI.
+@ApiExcludeController()
 @Controller('v2/token')
 export class TokenController {
   constructor(private readonly endpoint: TokenEndpoint) {}
 
   @Public()
   @Get()
-  @ApiOperation({ summary: 'Issue a registry bearer token (Docker token protocol)' })
   get(@Req() req: Request, @Res() res: Response): Promise<void> {
     return this.endpoint.get(req, res);
   }
@@ -23,7 +23,6 @@ export class TokenController {
   @Public()
   @Post()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Issue a registry bearer token (OAuth2 password or refresh_token grant)' })
   post(@Req() req: Request, @Res() res: Response): Promise<void> {
     return this.endpoint.post(req, res);
   }
