@@ -43,6 +43,37 @@ export class UserQueries {
     await this.repo.delete({ id });
   }
 
+  /**
+   * Deletes the user and takes its name out of every permission, in one transaction:
+   * permissions name principals, so a later user of the same name must not inherit the grants.
+   */
+  async deleteWithGrants(id: string, username: string): Promise<void> {
+    await this.db.transaction(async (manager) => {
+      await manager.query(`DELETE FROM users WHERE id = $1`, [id]);
+      await manager.query(
+        `UPDATE permissions SET principals = jsonb_set(principals, '{users}', (principals->'users') - $1::text), updated_at = now()
+         WHERE principals->'users'->$1::text IS NOT NULL`,
+        [username],
+      );
+    });
+  }
+
+  /** The subset of `names` that are users. */
+  async existingUsernames(names: string[]): Promise<string[]> {
+    const rows = await this.db.query(`SELECT username FROM users WHERE username = ANY($1)`, [names]);
+    return rows.map((r: { username: string }) => r.username);
+  }
+
+  /** Every user's group names, by user id, in one query (for listings). */
+  async groupNamesByUser(): Promise<Map<string, string[]>> {
+    const rows: Array<{ user_id: string; name: string }> = await this.db.query(
+      `SELECT ug.user_id, g.name FROM user_groups ug JOIN groups g ON g.id = ug.group_id ORDER BY g.name`,
+    );
+    const byUser = new Map<string, string[]>();
+    for (const row of rows) byUser.set(row.user_id, [...(byUser.get(row.user_id) ?? []), row.name]);
+    return byUser;
+  }
+
   async groupNames(userId: string): Promise<string[]> {
     const rows = await this.db.query(
       `SELECT g.name FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = $1 ORDER BY g.name`,

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { AccessTokensService } from './admin/access-tokens.service';
+import { GroupsService } from './admin/groups.service';
+import { PermissionsService } from './admin/permissions.service';
+import { UsersService } from './admin/users.service';
+import { PasswordHasher } from './password-hasher';
+
+const SERVICES = [UsersService, GroupsService, PermissionsService, AccessTokensService];
+
+/**
+ * The security admin services. Query classes come from the global DatabaseModule; Clock and
+ * LoginRateLimiter from the global AuthModule (one limiter, so a password change's wrong
+ * current password counts against the same budget as a failed login). PasswordHasher is
+ * stateless, so a local instance is as good as any.
+ */
+@Module({
+  providers: [...SERVICES, PasswordHasher],
+  exports: SERVICES,
+})
+export class SecurityAdminModule {}
