@@ -22,13 +22,14 @@ import { RequestAuthenticator } from './auth/request-authenticator';
 import { RegistryAuthorizer } from './registry/registry-authorizer';
 import { TokenController } from './token/token.controller';
 import { TokenEndpoint } from './token/token-endpoint.service';
+import { SecurityModule } from './security/security.module';
 
 @Module({})
 export class AppModule implements NestModule {
   static forRoot(config: WharfConfig, databaseUrl: string, poolSize?: number): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(databaseUrl, poolSize), AuthModule, PassportModule, RegistryModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(databaseUrl, poolSize), AuthModule, PassportModule, RegistryModule, SecurityModule],
       // The token controller comes before the registry's catch-all /v2/* routes.
       controllers: [HealthController, TokenController, RepositoriesController, RegistryController],
       providers: [
