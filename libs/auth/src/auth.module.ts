@@ -8,8 +8,9 @@ import { PasswordHasher } from './password-hasher';
 import { RegistryTokenService } from './registry-token.service';
 import { SigningKeyService } from './signing-key.service';
 import { TokenIssuer } from './token-issuer.service';
+import { SecretBox } from './secret-box';
 
-const EXPORTED = [Clock, PasswordHasher, LoginRateLimiter, SigningKeyService, RegistryTokenService, CredentialVerifier, AccessControl, TokenIssuer];
+const EXPORTED = [Clock, PasswordHasher, LoginRateLimiter, SigningKeyService, RegistryTokenService, CredentialVerifier, AccessControl, TokenIssuer, SecretBox];
 
 /** Authentication and authorization: who is calling, and what they may do. */
 @Global()

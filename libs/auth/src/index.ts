@@ -20,3 +20,4 @@ export * from './admin/groups.service';
 export * from './admin/permissions.service';
 export * from './admin/access-tokens.service';
 export * from './security-admin.module';
+export * from './secret-box';

@@ -29,6 +29,8 @@ export class WharfConfig {
   /** Failed logins allowed per user and per client address within the window. */
   loginMaxFailures: number;
   loginWindowSeconds: number;
+  /** 32 bytes that encrypt stored upstream credentials; unset: a key file in the data directory. */
+  secretKey?: Buffer;
 
   get blobRoot(): string {
     return path.join(this.dataDir, 'storage');
@@ -65,6 +67,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WharfConfig {
   config.refreshTokenTtlSeconds = integer(env, 'WHARF_REFRESH_TOKEN_TTL_SECONDS', 30 * 86_400, 300, 365 * 86_400, problems);
   config.loginMaxFailures = integer(env, 'WHARF_LOGIN_MAX_FAILURES', 10, 1, 10_000, problems);
   config.loginWindowSeconds = integer(env, 'WHARF_LOGIN_WINDOW_SECONDS', 300, 1, 86_400, problems);
+
+  const secretKey = env.WHARF_SECRET_KEY?.trim();
+  if (secretKey) {
+    const decoded = Buffer.from(secretKey, 'base64');
+    if (decoded.length !== 32) problems.push('WHARF_SECRET_KEY must be 32 bytes in base64 (for example: openssl rand -base64 32)');
+    else config.secretKey = decoded;
+  }
 
   const databaseUrl = env.DATABASE_URL?.trim();
   if (databaseUrl) {

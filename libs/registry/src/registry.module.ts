@@ -7,6 +7,11 @@ import { LocalUploadService } from './local/local-upload.service';
 import { RepositoryResolver } from './repository-resolver';
 import { CatalogService } from './catalog.service';
 import { RepositoryAdminService } from './admin/repository-admin.service';
+import { RemoteBlobService } from './remote/remote-blob.service';
+import { RemoteManifestService } from './remote/remote-manifest.service';
+import { RemoteTagService } from './remote/remote-tag.service';
+import { UpstreamClients } from './remote/upstream-clients';
+import { RemoteSettingsBuilder } from './admin/remote-settings-builder';
 
 @Module({
   providers: [
@@ -25,6 +30,11 @@ import { RepositoryAdminService } from './admin/repository-admin.service';
     RepositoryResolver,
     CatalogService,
     RepositoryAdminService,
+    UpstreamClients,
+    RemoteSettingsBuilder,
+    RemoteManifestService,
+    RemoteBlobService,
+    RemoteTagService,
   ],
   exports: [RepositoryResolver, CatalogService, RepositoryAdminService, BlobStorageDriver],
 })

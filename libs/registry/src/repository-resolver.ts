@@ -6,11 +6,16 @@ import { LocalBlobService } from './local/local-blob.service';
 import { LocalDockerRepository, LocalServices } from './local/local-docker-repository';
 import { LocalManifestService } from './local/local-manifest.service';
 import { LocalUploadService } from './local/local-upload.service';
+import { RemoteBlobService } from './remote/remote-blob.service';
+import { RemoteDockerRepository, RemoteServices } from './remote/remote-docker-repository';
+import { RemoteManifestService } from './remote/remote-manifest.service';
+import { RemoteTagService } from './remote/remote-tag.service';
 
 /** The one place that switches on the repository kind. */
 @Injectable()
 export class RepositoryResolver {
   private readonly localServices: LocalServices;
+  private readonly remoteServices: RemoteServices;
 
   constructor(
     private readonly repositories: RepositoryQueries,
@@ -18,8 +23,12 @@ export class RepositoryResolver {
     blobs: LocalBlobService,
     uploads: LocalUploadService,
     images: ImageQueries,
+    remoteManifests: RemoteManifestService,
+    remoteBlobs: RemoteBlobService,
+    remoteTags: RemoteTagService,
   ) {
     this.localServices = { manifests, blobs, uploads, images, findLocal: (key) => this.findLocal(key) };
+    this.remoteServices = { manifests: remoteManifests, blobs: remoteBlobs, tags: remoteTags, localManifests: manifests, images };
   }
 
   async resolve(key: string): Promise<DockerRepository> {
@@ -32,6 +41,8 @@ export class RepositoryResolver {
     switch (repo.rclass) {
       case 'local':
         return new LocalDockerRepository(repo, this.localServices);
+      case 'remote':
+        return new RemoteDockerRepository(repo, this.remoteServices);
       default:
         throw new RegistryError('UNSUPPORTED', `${repo.rclass} repositories are not supported yet`);
     }

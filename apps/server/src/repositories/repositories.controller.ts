@@ -4,7 +4,7 @@ import { Principal } from '@wharf/auth';
 import { RepositoryAdminService, RepositoryView } from '@wharf/registry';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { RepositoryKeyPipe } from './repository-key.pipe';
-import { RepositoryDto, RepositoryListQuery, RepositoryUpdateDto } from './repository.dto';
+import { CachePurgeQuery, RepositoryDto, RepositoryListQuery, RepositoryUpdateDto } from './repository.dto';
 
 @ApiTags('repositories')
 @Controller('api/repositories')
@@ -34,6 +34,12 @@ export class RepositoriesController {
   @ApiOperation({ summary: 'Update a repository' })
   update(@CurrentPrincipal() principal: Principal, @Param('key', RepositoryKeyPipe) key: string, @Body() body: RepositoryUpdateDto): Promise<RepositoryView> {
     return this.admin.update(principal, key, body);
+  }
+
+  @Delete(':key/cache')
+  @ApiOperation({ summary: 'Remove cached content of a remote repository (all, or ?image=<name>)' })
+  purgeCache(@CurrentPrincipal() principal: Principal, @Param('key', RepositoryKeyPipe) key: string, @Query() query: CachePurgeQuery) {
+    return this.admin.purgeCache(principal, key, query.image);
   }
 
   @Delete(':key')

@@ -1,11 +1,81 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { REPOSITORY_KEY } from '@wharf/oci';
 
 const RCLASSES = ['local', 'remote', 'virtual'] as const;
 
+
+/** Fields of remote repositories (pull-through caches), in Artifactory's names. */
+class RemoteRepositoryFields {
+  @ApiPropertyOptional({ description: 'Upstream registry URL', default: 'https://registry-1.docker.io' })
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true }, { message: 'url must be an http(s) URL' })
+  url?: string;
+
+  @ApiPropertyOptional({ description: 'Upstream user name' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  username?: string;
+
+  @ApiPropertyOptional({ description: 'Upstream password or token; stored encrypted, returned masked; "" removes it' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  password?: string;
+
+  @ApiPropertyOptional({ description: 'Seconds a cached tag is served before it is revalidated', default: 600 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(31_536_000)
+  metadataRetrievalCachePeriod?: number;
+
+  @ApiPropertyOptional({ description: 'Serve only cached content', default: false })
+  @IsOptional()
+  @IsBoolean()
+  offline?: boolean;
+
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean()
+  enableTokenAuthentication?: boolean;
+
+  @ApiPropertyOptional({ default: 10000 })
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  connectTimeoutMillis?: number;
+
+  @ApiPropertyOptional({ description: 'Read timeout', default: 30000 })
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  socketTimeoutMillis?: number;
+
+  @ApiPropertyOptional({ description: 'Comma-separated image name patterns to serve (* within a segment, ** across)', default: '**' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  includesPattern?: string;
+
+  @ApiPropertyOptional({ description: 'Comma-separated image name patterns to refuse', default: '' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  excludesPattern?: string;
+
+  @ApiPropertyOptional({ description: 'Hosts besides the upstream that may receive its credentials as a token realm', type: [String] })
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  tokenRealmAllowList?: string[];
+}
+
 /** The body of PUT (create) and POST (update) /api/repositories/{key}, in Artifactory's shape. */
-export class RepositoryDto {
+export class RepositoryDto extends RemoteRepositoryFields {
   @ApiPropertyOptional({ description: 'Must equal the key in the path when given', example: 'docker-local' })
   @IsOptional()
   @IsString()
@@ -33,7 +103,7 @@ export class RepositoryDto {
   anonymousRead?: boolean;
 }
 
-export class RepositoryUpdateDto {
+export class RepositoryUpdateDto extends RemoteRepositoryFields {
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
@@ -66,4 +136,12 @@ export class RepositoryListQuery {
   @IsOptional()
   @IsIn(RCLASSES)
   type?: (typeof RCLASSES)[number];
+}
+
+export class CachePurgeQuery {
+  @ApiPropertyOptional({ description: 'Only this image, e.g. library/nginx' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  image?: string;
 }

@@ -10,6 +10,8 @@ export interface StoredManifest {
   mediaType: string;
   size: number;
   content: Buffer;
+  /** When found through a tag: when that tag was last set or revalidated. */
+  tagUpdatedAt?: Date;
 }
 
 export interface NewManifest {
@@ -47,7 +49,7 @@ export class ManifestQueries {
 
   async findByTag(repositoryId: string, image: string, tag: string): Promise<StoredManifest | null> {
     const rows = await this.db.query(
-      `SELECT ${MANIFEST_COLUMNS} FROM tags t JOIN images i ON i.id = t.image_id JOIN manifests m ON m.id = t.manifest_id
+      `SELECT ${MANIFEST_COLUMNS}, t.updated_at AS "tagUpdatedAt" FROM tags t JOIN images i ON i.id = t.image_id JOIN manifests m ON m.id = t.manifest_id
        WHERE i.repository_id = $1 AND i.name = $2 AND t.name = $3`,
       [repositoryId, image, tag],
     );

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { RepositoryClass, RepositoryEntity } from '../entities';
+import { countRows } from './tag.queries';
 
 @Injectable()
 export class RepositoryQueries {
@@ -36,6 +37,22 @@ export class RepositoryQueries {
       `UPDATE repositories SET description = $2, anonymous_read = $3, settings = $4, updated_at = now() WHERE id = $1`,
       [id, values.description, values.anonymousRead, JSON.stringify(values.settings)],
     );
+  }
+
+  /**
+   * Forgets cached content of a remote repository: one image's manifests and tags, or, for the
+   * whole repository, every image and blob link. The bytes stay for garbage collection.
+   */
+  async purgeCache(id: string, image?: string): Promise<number> {
+    if (image !== undefined) {
+      const result = await this.db.query(`DELETE FROM images WHERE repository_id = $1 AND name = $2 RETURNING id`, [id, image]);
+      return countRows(result);
+    }
+    return this.db.transaction(async (manager) => {
+      const images = await manager.query(`DELETE FROM images WHERE repository_id = $1 RETURNING id`, [id]);
+      await manager.query(`DELETE FROM repository_blobs WHERE repository_id = $1`, [id]);
+      return countRows(images);
+    });
   }
 
   /** Removes the repository; its images, manifests, tags, links and uploads go with it (cascade). */

@@ -15,6 +15,14 @@ export class TagQueries {
     );
   }
 
+  /** Marks a tag as just revalidated (remote repositories: its freshness clock restarts). */
+  async touch(repositoryId: string, image: string, name: string): Promise<void> {
+    await this.db.query(
+      `UPDATE tags t SET updated_at = now() FROM images i WHERE i.id = t.image_id AND i.repository_id = $1 AND i.name = $2 AND t.name = $3`,
+      [repositoryId, image, name],
+    );
+  }
+
   async delete(repositoryId: string, image: string, name: string): Promise<boolean> {
     const result = await this.db.query(
       `DELETE FROM tags t USING images i WHERE i.id = t.image_id AND i.repository_id = $1 AND i.name = $2 AND t.name = $3 RETURNING t.name`,

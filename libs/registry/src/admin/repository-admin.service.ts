@@ -1,8 +1,9 @@
 import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { AccessControl, Principal, canAdminister, isAnonymous } from '@wharf/auth';
 import { RepositoryAction, RepositoryClass, RepositoryEntity, RepositoryQueries } from '@wharf/db';
+import { REMOTE_FIELDS, RemoteFields, RemoteSettingsBuilder } from './remote-settings-builder';
 
-export interface RepositoryDefinition {
+export interface RepositoryDefinition extends RemoteFields {
   key?: string;
   rclass: RepositoryClass;
   packageType: 'docker';
@@ -18,6 +19,8 @@ export interface RepositoryView {
   anonymousRead: boolean;
   createdAt: string;
   updatedAt: string;
+  /** Remote repositories: url, username, the masked password and the cache settings. */
+  [remoteField: string]: unknown;
 }
 
 /**
@@ -30,17 +33,18 @@ export class RepositoryAdminService {
   constructor(
     private readonly repositories: RepositoryQueries,
     private readonly access: AccessControl,
+    private readonly remotes: RemoteSettingsBuilder,
   ) {}
 
   async list(principal: Principal, rclass?: RepositoryClass): Promise<RepositoryView[]> {
     const all = await this.repositories.list(rclass);
-    if (canAdminister(principal)) return all.map(view);
+    if (canAdminister(principal)) return all.map((repo) => this.view(repo));
     const readable = new Set(await this.access.readableKeys(principal));
-    return all.filter((repo) => readable.has(repo.key)).map(view);
+    return all.filter((repo) => readable.has(repo.key)).map((repo) => this.view(repo));
   }
 
   async get(principal: Principal, key: string): Promise<RepositoryView> {
-    return view(await this.findFor(principal, key, 'read'));
+    return this.view(await this.findFor(principal, key, 'read'));
   }
 
   async create(principal: Principal, key: string, definition: RepositoryDefinition): Promise<RepositoryView> {
@@ -48,16 +52,17 @@ export class RepositoryAdminService {
     if (!canAdminister(principal)) throw new ForbiddenException('only administrators create repositories');
     this.checkKey(key, definition);
     this.checkSupported(definition.rclass);
+    this.checkFieldsFit(definition.rclass, definition);
     const created = await this.repositories.create({
       key,
       rclass: definition.rclass,
       packageType: definition.packageType,
       description: definition.description ?? '',
       anonymousRead: definition.anonymousRead ?? false,
-      settings: {},
+      settings: definition.rclass === 'remote' ? { ...this.remotes.build(definition) } : {},
     });
     if (!created) throw new ConflictException(`repository ${key} already exists`);
-    return view(created);
+    return this.view(created);
   }
 
   async update(principal: Principal, key: string, definition: Partial<RepositoryDefinition>): Promise<RepositoryView> {
@@ -66,16 +71,24 @@ export class RepositoryAdminService {
     if (definition.rclass !== undefined && definition.rclass !== existing.rclass) {
       throw new BadRequestException(`rclass cannot change (${existing.rclass} -> ${definition.rclass}): delete and create the repository instead`);
     }
+    this.checkFieldsFit(existing.rclass, definition);
     await this.repositories.update(existing.id, {
       description: definition.description ?? existing.description,
       anonymousRead: definition.anonymousRead ?? existing.anonymousRead,
-      settings: existing.settings,
+      settings: existing.rclass === 'remote' ? { ...this.remotes.build(definition, existing.settings) } : existing.settings,
     });
-    return view((await this.repositories.findByKey(key))!);
+    return this.view((await this.repositories.findByKey(key))!);
   }
 
   async delete(principal: Principal, key: string): Promise<void> {
     await this.repositories.delete((await this.findFor(principal, key, 'manage')).id);
+  }
+
+  /** Drops a remote's cached manifests and tags (of one image, or all, with the blob links). */
+  async purgeCache(principal: Principal, key: string, image?: string): Promise<{ imagesRemoved: number }> {
+    const repo = await this.findFor(principal, key, 'manage');
+    if (repo.rclass !== 'remote') throw new BadRequestException(`${key} is a ${repo.rclass} repository: only remote repositories have a cache`);
+    return { imagesRemoved: await this.repositories.purgeCache(repo.id, image) };
   }
 
   /** The repository if the principal holds `action` on it; one it may not read does not exist. */
@@ -97,18 +110,25 @@ export class RepositoryAdminService {
   }
 
   private checkSupported(rclass: RepositoryClass): void {
-    if (rclass !== 'local') throw new BadRequestException(`rclass ${rclass} is not supported yet: only local repositories can be created`);
+    if (rclass === 'virtual') throw new BadRequestException('rclass virtual is not supported yet: create local or remote repositories');
   }
-}
 
-function view(repo: RepositoryEntity): RepositoryView {
-  return {
-    key: repo.key,
-    rclass: repo.rclass,
-    packageType: repo.packageType,
-    description: repo.description,
-    anonymousRead: repo.anonymousRead,
-    createdAt: repo.createdAt.toISOString(),
-    updatedAt: repo.updatedAt.toISOString(),
-  };
+  private checkFieldsFit(rclass: RepositoryClass, definition: Partial<RepositoryDefinition>): void {
+    if (rclass === 'remote') return;
+    const misplaced = REMOTE_FIELDS.filter((field) => definition[field] !== undefined);
+    if (misplaced.length) throw new BadRequestException(`${misplaced.join(', ')} apply to remote repositories only`);
+  }
+
+  private view(repo: RepositoryEntity): RepositoryView {
+    return {
+      key: repo.key,
+      rclass: repo.rclass,
+      packageType: repo.packageType,
+      description: repo.description,
+      anonymousRead: repo.anonymousRead,
+      ...(repo.rclass === 'remote' ? this.remotes.view(repo.settings) : {}),
+      createdAt: repo.createdAt.toISOString(),
+      updatedAt: repo.updatedAt.toISOString(),
+    };
+  }
 }

@@ -43,8 +43,16 @@ export class LocalManifestService {
       throw new RegistryError('DIGEST_INVALID', `manifest digest is ${digest}, not ${byDigest.value} as the reference says`);
     }
     const parsed = parseManifest(content, contentType);
-    const references = await this.checkReferences(repo, image, parsed);
+    await this.checkReferences(repo, image, parsed);
+    await this.store(repo, image, byDigest ? undefined : reference, digest, content, parsed);
+    return { digest, subject: parsed.subject?.digest };
+  }
 
+  /**
+   * Records verified manifest bytes (and moves `tag` to them) without checking that what they
+   * reference is stored: a pull-through cache fetches blobs and children lazily.
+   */
+  async store(repo: RepositoryEntity, image: string, tag: string | undefined, digest: string, content: Buffer, parsed: ParsedManifest): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const imageId = await this.images.ensure(manager, repo.id, image);
       const manifestId = await this.manifests.upsert(manager, imageId, {
@@ -54,11 +62,10 @@ export class LocalManifestService {
         artifactType: parsed.artifactType,
         subjectDigest: parsed.subject?.digest,
         annotations: parsed.annotations,
-        references,
+        references: referencesOf(parsed),
       });
-      if (!byDigest) await this.tags.upsert(manager, imageId, reference, manifestId);
+      if (tag) await this.tags.upsert(manager, imageId, tag, manifestId);
     });
-    return { digest, subject: parsed.subject?.digest };
   }
 
   /**
@@ -84,10 +91,6 @@ export class LocalManifestService {
         manifests: missingChildren,
       });
     }
-    return [
-      ...[...new Set(blobDigests)].map((digest) => ({ kind: 'blob' as ManifestReferenceKind, digest })),
-      ...[...new Set(childDigests)].map((digest) => ({ kind: 'manifest' as ManifestReferenceKind, digest })),
-    ];
   }
 
   /** By digest: the manifest and every tag on it. By tag: only the tag. */
@@ -121,6 +124,15 @@ export class LocalManifestService {
       })),
     };
   }
+}
+
+/** Everything a manifest points at: its config and layers, or an index's children. */
+function referencesOf(parsed: ParsedManifest): Array<{ kind: ManifestReferenceKind; digest: string }> {
+  const blobs = [parsed.config, ...parsed.layers].filter((d): d is NonNullable<typeof d> => !!d).map((d) => d.digest);
+  return [
+    ...[...new Set(blobs)].map((digest) => ({ kind: 'blob' as ManifestReferenceKind, digest })),
+    ...[...new Set(parsed.manifests.map((d) => d.digest))].map((digest) => ({ kind: 'manifest' as ManifestReferenceKind, digest })),
+  ];
 }
 
 function assertTag(tag: string): string {

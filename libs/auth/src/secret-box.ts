@@ -1,0 +1,51 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { WharfConfig } from '@wharf/config';
+
+const KEY_FILE = 'secret.key';
+const PREFIX = 'v1:';
+
+/**
+ * Encrypts secrets Wharf must be able to read back (upstream passwords) with AES-256-GCM under
+ * the server key: WHARF_SECRET_KEY, else a key file in the data directory created at first
+ * start. The key never goes into the database, so a database dump alone reveals nothing.
+ */
+@Injectable()
+export class SecretBox implements OnModuleInit {
+  private key: Buffer;
+
+  constructor(private readonly config: WharfConfig) {}
+
+  async onModuleInit(): Promise<void> {
+    if (this.config.secretKey) {
+      this.key = this.config.secretKey;
+      return;
+    }
+    const file = path.join(this.config.dataDir, KEY_FILE);
+    try {
+      await fs.writeFile(file, randomBytes(32).toString('base64'), { flag: 'wx', mode: 0o600 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const key = Buffer.from((await fs.readFile(file, 'utf8')).trim(), 'base64');
+    if (key.length !== 32) throw new Error(`${file} must hold 32 bytes in base64`);
+    this.key = key;
+  }
+
+  encrypt(plain: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+    return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
+  }
+
+  decrypt(sealed: string): string {
+    if (!sealed.startsWith(PREFIX)) throw new Error('unknown secret format');
+    const raw = Buffer.from(sealed.slice(PREFIX.length), 'base64');
+    const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, 12));
+    decipher.setAuthTag(raw.subarray(12, 28));
+    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+  }
+}

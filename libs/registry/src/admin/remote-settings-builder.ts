@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import { SecretBox } from '@wharf/auth';
+import { RemoteSettings, readRemoteSettings, remoteDefaults } from '../remote/remote-settings';
+
+/** The remote-only fields of the repository REST API, as clients send them. */
+export interface RemoteFields {
+  url?: string;
+  username?: string;
+  password?: string;
+  metadataRetrievalCachePeriod?: number;
+  offline?: boolean;
+  enableTokenAuthentication?: boolean;
+  connectTimeoutMillis?: number;
+  socketTimeoutMillis?: number;
+  includesPattern?: string;
+  excludesPattern?: string;
+  tokenRealmAllowList?: string[];
+}
+
+export const REMOTE_FIELDS: ReadonlyArray<keyof RemoteFields> = [
+  'url',
+  'username',
+  'password',
+  'metadataRetrievalCachePeriod',
+  'offline',
+  'enableTokenAuthentication',
+  'connectTimeoutMillis',
+  'socketTimeoutMillis',
+  'includesPattern',
+  'excludesPattern',
+  'tokenRealmAllowList',
+];
+
+const MASK = '********';
+
+/** Turns REST fields into stored settings (password sealed) and stored settings into a masked view. */
+@Injectable()
+export class RemoteSettingsBuilder {
+  constructor(private readonly secrets: SecretBox) {}
+
+  /** New settings from `fields` over `existing` (or the defaults). An empty password removes it. */
+  build(fields: RemoteFields, existing?: Record<string, unknown>): RemoteSettings {
+    const base = existing ? readRemoteSettings(existing) : remoteDefaults(fields.url);
+    const { password, ...plain } = fields;
+    const next: RemoteSettings = { ...base, ...stripUndefined(plain) };
+    if (fields.url && !existing && fields.tokenRealmAllowList === undefined) next.tokenRealmAllowList = remoteDefaults(fields.url).tokenRealmAllowList;
+    next.url = next.url.replace(/\/+$/, '');
+    if (password === '') delete next.passwordEncrypted;
+    else if (password !== undefined) next.passwordEncrypted = this.secrets.encrypt(password);
+    return next;
+  }
+
+  view(settings: Record<string, unknown>): Record<string, unknown> {
+    const { passwordEncrypted, ...rest } = readRemoteSettings(settings);
+    return { ...rest, password: passwordEncrypted ? MASK : '' };
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,98 @@
+import { Readable } from 'node:stream';
+import { ImageQueries, RepositoryEntity } from '@wharf/db';
+import { RegistryError } from '@wharf/oci';
+import { ByteRange } from '@wharf/storage';
+import { BlobInfo, DockerRepository, ManifestContent, PageRequest, ReferrersIndex, UploadStatus } from '../docker-repository';
+import { LocalManifestService } from '../local/local-manifest.service';
+import { RemoteBlobService } from './remote-blob.service';
+import { RemoteManifestService, RemoteTarget } from './remote-manifest.service';
+import { RemoteSettings, readRemoteSettings } from './remote-settings';
+import { RemoteTagService } from './remote-tag.service';
+import { imageAllowed, upstreamImageName } from './upstream-name';
+
+export interface RemoteServices {
+  manifests: RemoteManifestService;
+  blobs: RemoteBlobService;
+  tags: RemoteTagService;
+  localManifests: LocalManifestService;
+  images: ImageQueries;
+}
+
+/** A pull-through cache: a local store of what was fetched, plus an upstream client. Read-only. */
+export class RemoteDockerRepository implements DockerRepository {
+  private readonly settings: RemoteSettings;
+
+  constructor(
+    private readonly repo: RepositoryEntity,
+    private readonly services: RemoteServices,
+  ) {
+    this.settings = readRemoteSettings(repo.settings);
+  }
+
+  get key(): string {
+    return this.repo.key;
+  }
+
+  getManifest(image: string, reference: string, accept: string[]): Promise<ManifestContent> {
+    return this.services.manifests.get(this.target(image), reference, accept);
+  }
+
+  listTags(image: string, page: PageRequest): Promise<string[]> {
+    return this.services.tags.list(this.target(image), page);
+  }
+
+  listImages(page: PageRequest): Promise<string[]> {
+    return this.services.images.catalog(this.repo.id, page);
+  }
+
+  referrers(image: string, digest: string, artifactType?: string): Promise<ReferrersIndex> {
+    return this.services.localManifests.referrers(this.repo, image, digest, artifactType);
+  }
+
+  statBlob(image: string, digest: string): Promise<BlobInfo> {
+    return this.services.blobs.stat(this.target(image), digest);
+  }
+
+  openBlob(image: string, digest: string, range?: ByteRange): Promise<Readable> {
+    return this.services.blobs.open(this.target(image), digest, range);
+  }
+
+  async mountBlob(): Promise<BlobInfo | null> {
+    throw this.readOnly();
+  }
+  async putManifest(): Promise<{ digest: string }> {
+    throw this.readOnly();
+  }
+  async deleteManifest(): Promise<void> {
+    throw this.readOnly();
+  }
+  async deleteBlob(): Promise<void> {
+    throw this.readOnly();
+  }
+  async startUpload(): Promise<UploadStatus> {
+    throw this.readOnly();
+  }
+  async getUpload(): Promise<UploadStatus> {
+    throw this.readOnly();
+  }
+  async appendUpload(): Promise<UploadStatus> {
+    throw this.readOnly();
+  }
+  async commitUpload(): Promise<BlobInfo> {
+    throw this.readOnly();
+  }
+  async cancelUpload(): Promise<void> {
+    throw this.readOnly();
+  }
+
+  private target(image: string): RemoteTarget {
+    if (!imageAllowed(image, this.settings.includesPattern, this.settings.excludesPattern)) {
+      throw new RegistryError('NAME_UNKNOWN', `${this.repo.key}/${image} is excluded by the remote's include/exclude patterns`);
+    }
+    return { repo: this.repo, settings: this.settings, image, upstreamName: upstreamImageName(this.settings.url, image) };
+  }
+
+  private readOnly(): RegistryError {
+    return new RegistryError('UNSUPPORTED', `${this.repo.key} is a remote repository (a read-only cache of ${this.settings.url}): push to a local repository`);
+  }
+}
