@@ -24,7 +24,10 @@ export class ApiAuthGuard implements CanActivate {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic || isRegistryPath(req.path)) return true;
     try {
-      req.principal = (await this.authenticator.authenticate(req, context.switchToHttp().getResponse<Response>())).principal;
+      const auth = await this.authenticator.authenticate(req, context.switchToHttp().getResponse<Response>());
+      // A registry JWT grants registry actions only; accepted here it would stand for its whole user.
+      if (auth.tokenAccess) throw new RegistryError('UNAUTHORIZED', 'registry bearer tokens are valid on /v2 routes only: use Basic credentials or an access token');
+      req.principal = auth.principal;
     } catch (err) {
       if (err instanceof RegistryError && err.code === 'UNAUTHORIZED') {
         throw new RegistryError('UNAUTHORIZED', err.message, err.detail, { 'WWW-Authenticate': API_CHALLENGE });
