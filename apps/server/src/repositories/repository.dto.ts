@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { REPOSITORY_KEY } from '@wharf/oci';
 
@@ -103,33 +103,8 @@ export class RepositoryDto extends RemoteRepositoryFields {
   anonymousRead?: boolean;
 }
 
-export class RepositoryUpdateDto extends RemoteRepositoryFields {
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  key?: string;
-
-  @ApiPropertyOptional({ enum: RCLASSES })
-  @IsOptional()
-  @IsIn(RCLASSES)
-  rclass?: (typeof RCLASSES)[number];
-
-  @ApiPropertyOptional({ enum: ['docker'] })
-  @IsOptional()
-  @IsIn(['docker'])
-  packageType?: 'docker';
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(1000)
-  description?: string;
-
-  @ApiPropertyOptional({ description: 'Anyone, logged in or not, may pull (default false)' })
-  @IsOptional()
-  @IsBoolean()
-  anonymousRead?: boolean;
-}
+/** Every field optional: only what is sent changes. */
+export class RepositoryUpdateDto extends PartialType(RepositoryDto) {}
 
 export class RepositoryListQuery {
   @ApiPropertyOptional({ enum: RCLASSES })
