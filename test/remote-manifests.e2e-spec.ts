@@ -421,6 +421,23 @@ describe('remote repositories: configuration and manifests', () => {
       expect(manifestRequests(proxy, 'GET', name, arm64.manifest.digest)).toBe(1);
     });
 
+    it('refuses corrupted manifest bytes from the upstream (by tag and by digest) with 503, and caches nothing', async () => {
+      const key = await remote();
+      const name = imageName('corrupt-manifest');
+      const image = buildImage({ layerCount: 1 });
+      await seedImage(upstream, name, '1', image);
+      proxy.corrupt(`/v2/${name}/manifests/`, { method: 'GET' });
+
+      expectRegistryError(await manifest(key, name, '1'), 503, 'UNAVAILABLE');
+      expectRegistryError(await manifest(key, name, image.manifest.digest), 503, 'UNAVAILABLE');
+      expect(manifestRequests(proxy, 'GET', name)).toBe(2);
+
+      proxy.clearRules();
+      expectManifest(await manifest(key, name, '1'), image.manifest);
+      expectManifest(await manifest(key, name, image.manifest.digest), image.manifest);
+      expect(manifestRequests(proxy, 'GET', name)).toBe(3);
+    });
+
     it('refuses an image the include/exclude patterns leave out, without asking the upstream', async () => {
       const key = await remote({ includesPattern: 'library/**', excludesPattern: 'library/hidden*' });
       const name = imageName('hidden');
