@@ -31,7 +31,11 @@ export class HttpExceptionFilter implements ExceptionFilter {
       return;
     }
     const error = toRegistryError(exception);
-    if (error.status >= 500) this.logger.error({ msg: 'request failed', reqId: req.id, err: describe(exception) });
+    if (error.status >= 500) {
+      // A typed error is an expected condition (an upstream down): a warning, no stack trace.
+      if (exception instanceof RegistryError) this.logger.warn({ msg: 'request failed', reqId: req.id, code: error.code, detail: error.message });
+      else this.logger.error({ msg: 'request failed', reqId: req.id, err: describe(exception) });
+    }
     res.set(error.headers);
     const registry = isRegistryPath(req.path);
     if (error.status === 401 && !res.get('WWW-Authenticate')) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PassThrough, Readable, Transform, TransformCallback } from 'node:stream';
+import { PassThrough, Readable, Transform, TransformCallback, finished } from 'node:stream';
 import { Injectable, Logger } from '@nestjs/common';
 import { BlobQueries } from '@wharf/db';
 import { Digest, RegistryError, parseDigest } from '@wharf/oci';
@@ -56,43 +56,75 @@ export class RemoteBlobService {
     return this.download(target, parsed, key);
   }
 
-  /** Starts the one upstream download of a blob; returns the stream for the client that started it. */
+  /**
+   * Starts the one upstream download of a blob and returns the stream for the client that
+   * started it. The download is registered before the first await, so requests arriving
+   * meanwhile follow it instead of starting their own.
+   */
   private async download(target: RemoteTarget, digest: Digest, key: string): Promise<Readable> {
+    let settle!: (outcome: Promise<BlobInfo>) => void;
+    const shared = new Promise<BlobInfo>((resolve) => (settle = resolve));
+    shared.catch(() => undefined);
+    this.downloads.set(key, shared);
+    shared.finally(() => this.downloads.delete(key)).catch(() => undefined);
+
+    let started: { body: Readable; length?: number; uploadId: string };
+    try {
+      started = await this.begin(target, digest);
+    } catch (err) {
+      settle(Promise.reject(err));
+      throw err;
+    }
+    const { body, length, uploadId } = started;
+    const toDisk = new PassThrough({ highWaterMark: CHUNK });
+    // appendUpload attaches its own handlers only after a few awaits: an early upstream error
+    // must not be an unhandled 'error' event (a crash).
+    toDisk.on('error', () => undefined);
+    let verified!: (err?: Error) => void;
+    const toClient = new HoldLastChunk(new Promise<Error | undefined>((resolve) => (verified = resolve)));
+    body.pipe(toDisk);
+    body.pipe(toClient);
+    // A client that goes away stops receiving; the cache write goes on.
+    toClient.on('close', () => body.unpipe(toClient));
+    // pipe() does not pass a source error on, and finished() also reports one that came before
+    // this line: both sides must hear of it, or the client stalls.
+    finished(body, (err) => err && (toDisk.destroy(err), toClient.destroy(err)));
+
+    const done = this.cache(target, digest, uploadId, toDisk, length);
+    done.then(
+      () => verified(),
+      (err) => verified(err instanceof Error ? err : new Error(String(err))),
+    );
+    settle(done);
+    return toClient;
+  }
+
+  /** The upstream response and an upload area to write it to. */
+  private async begin(target: RemoteTarget, digest: Digest): Promise<{ body: Readable; length?: number; uploadId: string }> {
     const res = await this.request(target, 'GET', digest.value);
     const length = Number(header(res, 'content-length'));
     const uploadId = randomUUID();
-    await this.storage.createUpload(uploadId);
+    try {
+      await this.storage.createUpload(uploadId);
+    } catch (err) {
+      discard(res.body);
+      throw err;
+    }
+    return { body: res.body, length: Number.isSafeInteger(length) ? length : undefined, uploadId };
+  }
 
-    const toDisk = new PassThrough({ highWaterMark: CHUNK });
-    let verified!: (ok: boolean, err?: Error) => void;
-    const toClient = new HoldLastChunk(new Promise<Error | undefined>((resolve) => (verified = (ok, err) => resolve(ok ? undefined : err))));
-    res.body.pipe(toDisk);
-    res.body.pipe(toClient);
-    // A client that goes away stops receiving; the cache write goes on.
-    toClient.on('close', () => res.body.unpipe(toClient));
-    // pipe() does not pass a source error on: both sides must hear of it, or the client stalls.
-    res.body.on('error', (err) => (toDisk.destroy(err), toClient.destroy(err)));
-
-    const done = (async () => {
-      try {
-        await this.storage.appendUpload(uploadId, toDisk, { expectedOffset: 0, expectedLength: Number.isSafeInteger(length) ? length : undefined });
-        const { size } = await this.storage.commitUpload(uploadId, digest);
-        await this.blobs.recordAndLink(target.repo.id, digest.value, size);
-        return { digest: digest.value, size };
-      } catch (err) {
-        await this.storage.deleteUpload(uploadId).catch(() => undefined);
-        this.logger.warn({ msg: 'upstream blob not cached', remote: target.repo.key, digest: digest.value, error: (err as Error).message });
-        throw err;
-      } finally {
-        this.downloads.delete(key);
-      }
-    })();
-    this.downloads.set(key, done);
-    done.then(
-      () => verified(true),
-      (err) => verified(false, err instanceof Error ? err : new Error(String(err))),
-    );
-    return toClient;
+  /** Writes the download to the store; only bytes matching the digest are kept. */
+  private async cache(target: RemoteTarget, digest: Digest, uploadId: string, body: Readable, length?: number): Promise<BlobInfo> {
+    try {
+      await this.storage.appendUpload(uploadId, body, { expectedOffset: 0, expectedLength: length });
+      const { size } = await this.storage.commitUpload(uploadId, digest);
+      await this.blobs.recordAndLink(target.repo.id, digest.value, size);
+      return { digest: digest.value, size };
+    } catch (err) {
+      await this.storage.deleteUpload(uploadId).catch(() => undefined);
+      this.logger.warn({ msg: 'upstream blob not cached', remote: target.repo.key, digest: digest.value, error: (err as Error).message });
+      throw err;
+    }
   }
 
   private async drain(stream: Readable): Promise<void> {
