@@ -237,6 +237,23 @@ describe('remote repositories: configuration and manifests', () => {
       expect(manifestRequests(proxy, 'GET', name, '1')).toBe(1);
     });
 
+    it('maps a one-segment name to library/<name> upstream when libraryPrefix is on (Docker Hub style)', async () => {
+      const key = uniqueKey('library');
+      await createRemoteRepository(server, key, { url: proxy.url, libraryPrefix: true });
+      const name = imageName('official');
+      const image = buildImage({ layerCount: 1 });
+      await seedImage(upstream, name, '1', image);
+      const bare = name.slice('library/'.length);
+      proxy.clearRequests();
+
+      expectManifest(await manifest(key, bare, '1'), image.manifest);
+      expect(manifestRequests(proxy, 'GET', name, '1')).toBe(1);
+      expect(manifestRequests(proxy, '*', bare)).toBe(0);
+      // A two-segment name is passed as it is.
+      expectRegistryError(await manifest(key, 'team/thing', '1'), 404, 'MANIFEST_UNKNOWN');
+      expect(manifestRequests(proxy, 'GET', 'team/thing', '1')).toBe(1);
+    });
+
     it('answers HEAD with the real Content-Length, Content-Type and Docker-Content-Digest, cached or not', async () => {
       const key = await remote();
       const name = imageName('head');

@@ -72,6 +72,11 @@ class RemoteRepositoryFields {
   @IsArray()
   @IsString({ each: true })
   tokenRealmAllowList?: string[];
+
+  @ApiPropertyOptional({ description: 'Map one-segment names to library/<name> upstream (default: true for Docker Hub)' })
+  @IsOptional()
+  @IsBoolean()
+  libraryPrefix?: boolean;
 }
 
 /** The body of PUT (create) and POST (update) /api/repositories/{key}, in Artifactory's shape. */

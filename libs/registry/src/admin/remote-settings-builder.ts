@@ -15,6 +15,7 @@ export interface RemoteFields {
   includesPattern?: string;
   excludesPattern?: string;
   tokenRealmAllowList?: string[];
+  libraryPrefix?: boolean;
 }
 
 export const REMOTE_FIELDS: ReadonlyArray<keyof RemoteFields> = [
@@ -29,6 +30,7 @@ export const REMOTE_FIELDS: ReadonlyArray<keyof RemoteFields> = [
   'includesPattern',
   'excludesPattern',
   'tokenRealmAllowList',
+  'libraryPrefix',
 ];
 
 const MASK = '********';
@@ -40,10 +42,10 @@ export class RemoteSettingsBuilder {
 
   /** New settings from `fields` over `existing` (or the defaults). An empty password removes it. */
   build(fields: RemoteFields, existing?: Record<string, unknown>): RemoteSettings {
+    // A new remote's url decides the Docker Hub defaults (realm allow list, library/) unless given.
     const base = existing ? readRemoteSettings(existing) : remoteDefaults(fields.url);
     const { password, ...plain } = fields;
     const next: RemoteSettings = { ...base, ...stripUndefined(plain) };
-    if (fields.url && !existing && fields.tokenRealmAllowList === undefined) next.tokenRealmAllowList = remoteDefaults(fields.url).tokenRealmAllowList;
     next.url = next.url.replace(/\/+$/, '');
     if (password === '') delete next.passwordEncrypted;
     else if (password !== undefined) next.passwordEncrypted = this.secrets.encrypt(password);

@@ -89,7 +89,7 @@ export class RemoteDockerRepository implements DockerRepository {
     if (!imageAllowed(image, this.settings.includesPattern, this.settings.excludesPattern)) {
       throw new RegistryError('NAME_UNKNOWN', `${this.repo.key}/${image} is excluded by the remote's include/exclude patterns`);
     }
-    return { repo: this.repo, settings: this.settings, image, upstreamName: upstreamImageName(this.settings.url, image) };
+    return { repo: this.repo, settings: this.settings, image, upstreamName: upstreamImageName(this.settings.libraryPrefix, image) };
   }
 
   private readOnly(): RegistryError {

@@ -16,6 +16,8 @@ export interface RemoteSettings {
   excludesPattern: string;
   /** Hosts besides the upstream's own that may receive its credentials as a token realm. */
   tokenRealmAllowList: string[];
+  /** One-segment names live under `library/` upstream (Docker Hub's official images). */
+  libraryPrefix: boolean;
 }
 
 export const DOCKER_HUB_URL = 'https://registry-1.docker.io';
@@ -35,6 +37,7 @@ export function remoteDefaults(url = DOCKER_HUB_URL): RemoteSettings {
     includesPattern: '**',
     excludesPattern: '',
     tokenRealmAllowList: isDockerHub(url) ? ['auth.docker.io'] : [],
+    libraryPrefix: isDockerHub(url),
   };
 }
 

@@ -1,10 +1,16 @@
+import { remoteDefaults } from './remote-settings';
 import { imageAllowed, upstreamImageName } from './upstream-name';
 
 describe('upstreamImageName', () => {
-  it('adds library/ to one-segment names on Docker Hub only', () => {
-    expect(upstreamImageName('https://registry-1.docker.io', 'nginx')).toBe('library/nginx');
-    expect(upstreamImageName('https://registry-1.docker.io', 'bitnami/redis')).toBe('bitnami/redis');
-    expect(upstreamImageName('http://127.0.0.1:5000', 'nginx')).toBe('nginx');
+  it('adds library/ to one-segment names when the remote says so (Docker Hub by default)', () => {
+    expect(upstreamImageName(true, 'nginx')).toBe('library/nginx');
+    expect(upstreamImageName(true, 'bitnami/redis')).toBe('bitnami/redis');
+    expect(upstreamImageName(false, 'nginx')).toBe('nginx');
+  });
+
+  it('turns the prefix on by default for Docker Hub only', () => {
+    expect(remoteDefaults('https://registry-1.docker.io').libraryPrefix).toBe(true);
+    expect(remoteDefaults('http://127.0.0.1:5000').libraryPrefix).toBe(false);
   });
 });
 

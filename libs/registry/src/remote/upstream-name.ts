@@ -1,11 +1,10 @@
-import { isDockerHub } from './remote-settings';
-
 /**
  * The image name as the upstream knows it. Docker Hub keeps official images under `library/`,
- * which clients leave out: `docker-hub/nginx` is `library/nginx` there. Others take it as is.
+ * which clients leave out: `docker-hub/nginx` is `library/nginx` there (`libraryPrefix`, on by
+ * default for Docker Hub). Other upstreams take the name as is.
  */
-export function upstreamImageName(upstreamUrl: string, image: string): string {
-  return isDockerHub(upstreamUrl) && !image.includes('/') ? `library/${image}` : image;
+export function upstreamImageName(libraryPrefix: boolean, image: string): string {
+  return libraryPrefix && !image.includes('/') ? `library/${image}` : image;
 }
 
 /** Whether an image name passes comma-separated include and exclude patterns. */
