@@ -20,6 +20,7 @@ export interface RemoteRepositoryFields {
   includesPattern?: string;
   excludesPattern?: string;
   tokenRealmAllowList?: string[];
+  libraryPrefix?: boolean;
   description?: string;
   anonymousRead?: boolean;
 }

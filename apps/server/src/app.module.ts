@@ -29,7 +29,7 @@ export class AppModule implements NestModule {
   static forRoot(config: WharfConfig, databaseUrl: string, poolSize?: number): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(databaseUrl, poolSize), AuthModule, PassportModule, RegistryModule, SecurityModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(databaseUrl, { poolSize, shared: !!config.databaseUrl }), AuthModule, PassportModule, RegistryModule, SecurityModule],
       // The token controller comes before the registry's catch-all /v2/* routes.
       controllers: [HealthController, TokenController, RepositoriesController, RegistryController],
       providers: [

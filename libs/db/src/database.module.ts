@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { buildDataSourceOptions } from './data-source-options';
+import { CHANGE_FEED_OPTIONS, ChangeFeed } from './change-feed';
 import { HealthQueries } from './queries/health.queries';
 import { UserQueries } from './queries/user.queries';
 import { GroupQueries } from './queries/group.queries';
@@ -26,13 +27,14 @@ const QUERIES = [
 
 @Module({})
 export class DatabaseModule {
-  static forRoot(url: string, poolSize?: number): DynamicModule {
+  /** `shared`: other instances may use the same database (not the embedded one). */
+  static forRoot(url: string, options: { poolSize?: number; shared: boolean }): DynamicModule {
     return {
       module: DatabaseModule,
       global: true,
-      imports: [TypeOrmModule.forRoot(buildDataSourceOptions(url, { poolSize }))],
-      providers: QUERIES,
-      exports: QUERIES,
+      imports: [TypeOrmModule.forRoot(buildDataSourceOptions(url, { poolSize: options.poolSize }))],
+      providers: [{ provide: CHANGE_FEED_OPTIONS, useValue: { url, shared: options.shared } }, ChangeFeed, ...QUERIES],
+      exports: [ChangeFeed, ...QUERIES],
     };
   }
 }

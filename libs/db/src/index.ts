@@ -14,3 +14,5 @@ export * from './queries/group.queries';
 export * from './queries/permission.queries';
 export * from './queries/access-token.queries';
 export * from './queries/signing-key.queries';
+export * from './change-feed';
+export * from './read-through-cache';

@@ -2,10 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { GroupEntity } from '../entities';
+import { ChangeFeed } from '../change-feed';
 
 @Injectable()
 export class GroupQueries {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly feed: ChangeFeed,
+  ) {}
 
   private get repo() {
     return this.db.getRepository(GroupEntity);
@@ -25,15 +29,18 @@ export class GroupQueries {
       name,
       description,
     ]);
+    await this.feed.publish('security');
     return rows.length ? this.findByName(name) : null;
   }
 
   async update(id: string, description: string): Promise<void> {
     await this.repo.update({ id }, { description });
+    await this.feed.publish('security');
   }
 
   async delete(id: string): Promise<void> {
     await this.repo.delete({ id });
+    await this.feed.publish('security');
   }
 
   /**
@@ -49,6 +56,7 @@ export class GroupQueries {
         [name],
       );
     });
+    await this.feed.publish('security');
   }
 
   /** The subset of `names` that are groups. */

@@ -3,6 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { ManifestReferenceKind } from '../entities';
 import { countRows } from './tag.queries';
+import { ChangeFeed } from '../change-feed';
+import { ReadThroughCache } from '../read-through-cache';
 
 export interface StoredManifest {
   id: string;
@@ -36,7 +38,15 @@ const MANIFEST_COLUMNS = `m.id, m.digest, m.media_type AS "mediaType", m.size, m
 
 @Injectable()
 export class ManifestQueries {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  // The hot path of pulls: tag -> manifest, in memory, emptied on any tag or repository change.
+  private readonly byTag: ReadThroughCache<StoredManifest | null>;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly feed: ChangeFeed,
+  ) {
+    this.byTag = new ReadThroughCache(feed, ['tags', 'repositories'], 5_000);
+  }
 
   async findByDigest(repositoryId: string, image: string, digest: string): Promise<StoredManifest | null> {
     const rows = await this.db.query(
@@ -47,7 +57,11 @@ export class ManifestQueries {
     return rows[0] ?? null;
   }
 
-  async findByTag(repositoryId: string, image: string, tag: string): Promise<StoredManifest | null> {
+  findByTag(repositoryId: string, image: string, tag: string): Promise<StoredManifest | null> {
+    return this.byTag.get(`${repositoryId}\n${image}\n${tag}`, () => this.loadByTag(repositoryId, image, tag));
+  }
+
+  private async loadByTag(repositoryId: string, image: string, tag: string): Promise<StoredManifest | null> {
     const rows = await this.db.query(
       `SELECT ${MANIFEST_COLUMNS}, t.updated_at AS "tagUpdatedAt" FROM tags t JOIN images i ON i.id = t.image_id JOIN manifests m ON m.id = t.manifest_id
        WHERE i.repository_id = $1 AND i.name = $2 AND t.name = $3`,
@@ -102,6 +116,7 @@ export class ManifestQueries {
        WHERE i.id = m.image_id AND i.repository_id = $1 AND i.name = $2 AND m.digest = $3 RETURNING m.id`,
       [repositoryId, image, digest],
     );
+    await this.feed.publish('tags');
     return countRows(rows) > 0;
   }
 

@@ -2,17 +2,27 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PermissionEntity, PermissionPrincipals } from '../entities';
+import { ChangeFeed } from '../change-feed';
+import { ReadThroughCache } from '../read-through-cache';
 
 @Injectable()
 export class PermissionQueries {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  // Every authorization reads all rules: keep them in memory, invalidated by the feed.
+  private readonly all: ReadThroughCache<PermissionEntity[]>;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly feed: ChangeFeed,
+  ) {
+    this.all = new ReadThroughCache(feed, ['security'], 1);
+  }
 
   private get repo() {
     return this.db.getRepository(PermissionEntity);
   }
 
   list(): Promise<PermissionEntity[]> {
-    return this.repo.find({ order: { name: 'ASC' } });
+    return this.all.get('', () => this.repo.find({ order: { name: 'ASC' } }));
   }
 
   findByName(name: string): Promise<PermissionEntity | null> {
@@ -27,11 +37,13 @@ export class PermissionQueries {
        RETURNING (xmax = 0) AS created`,
       [name, repositories, JSON.stringify(principals)],
     );
+    await this.feed.publish('security');
     return rows[0].created;
   }
 
   async delete(name: string): Promise<boolean> {
     const result = await this.repo.delete({ name });
+    await this.feed.publish('security');
     return (result.affected ?? 0) > 0;
   }
 }

@@ -3,21 +3,33 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { RepositoryClass, RepositoryEntity } from '../entities';
 import { countRows } from './tag.queries';
+import { ChangeFeed } from '../change-feed';
+import { ReadThroughCache } from '../read-through-cache';
 
 @Injectable()
 export class RepositoryQueries {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  // Every registry request resolves its repository: keep them in memory, invalidated by the feed.
+  private readonly byKey: ReadThroughCache<RepositoryEntity | null>;
+  private readonly lists: ReadThroughCache<RepositoryEntity[]>;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly feed: ChangeFeed,
+  ) {
+    this.byKey = new ReadThroughCache(feed, ['repositories']);
+    this.lists = new ReadThroughCache(feed, ['repositories'], 8);
+  }
 
   private get repo() {
     return this.db.getRepository(RepositoryEntity);
   }
 
   findByKey(key: string): Promise<RepositoryEntity | null> {
-    return this.repo.findOneBy({ key });
+    return this.byKey.get(key, () => this.repo.findOneBy({ key }));
   }
 
   list(rclass?: RepositoryClass): Promise<RepositoryEntity[]> {
-    return this.repo.find({ where: rclass ? { rclass } : {}, order: { key: 'ASC' } });
+    return this.lists.get(rclass ?? '', () => this.repo.find({ where: rclass ? { rclass } : {}, order: { key: 'ASC' } }));
   }
 
   /** Inserts a new repository; returns null when the key is taken. */
@@ -29,6 +41,7 @@ export class RepositoryQueries {
        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING RETURNING id`,
       [values.key, values.rclass, values.packageType, values.description, values.anonymousRead, JSON.stringify(values.settings)],
     );
+    await this.feed.publish('repositories');
     return rows.length ? this.findByKey(values.key) : null;
   }
 
@@ -37,6 +50,7 @@ export class RepositoryQueries {
       `UPDATE repositories SET description = $2, anonymous_read = $3, settings = $4, updated_at = now() WHERE id = $1`,
       [id, values.description, values.anonymousRead, JSON.stringify(values.settings)],
     );
+    await this.feed.publish('repositories');
   }
 
   /**
@@ -44,19 +58,22 @@ export class RepositoryQueries {
    * whole repository, every image and blob link. The bytes stay for garbage collection.
    */
   async purgeCache(id: string, image?: string): Promise<number> {
-    if (image !== undefined) {
-      const result = await this.db.query(`DELETE FROM images WHERE repository_id = $1 AND name = $2 RETURNING id`, [id, image]);
-      return countRows(result);
-    }
-    return this.db.transaction(async (manager) => {
-      const images = await manager.query(`DELETE FROM images WHERE repository_id = $1 RETURNING id`, [id]);
-      await manager.query(`DELETE FROM repository_blobs WHERE repository_id = $1`, [id]);
-      return countRows(images);
-    });
+    const removed =
+      image !== undefined
+        ? countRows(await this.db.query(`DELETE FROM images WHERE repository_id = $1 AND name = $2 RETURNING id`, [id, image]))
+        : await this.db.transaction(async (manager) => {
+            const images = await manager.query(`DELETE FROM images WHERE repository_id = $1 RETURNING id`, [id]);
+            await manager.query(`DELETE FROM repository_blobs WHERE repository_id = $1`, [id]);
+            return countRows(images);
+          });
+    await this.feed.publish('tags');
+    return removed;
   }
 
   /** Removes the repository; its images, manifests, tags, links and uploads go with it (cascade). */
   async delete(id: string): Promise<void> {
     await this.repo.delete({ id });
+    await this.feed.publish('repositories');
+    await this.feed.publish('tags');
   }
 }

@@ -2,10 +2,19 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Page } from './image.queries';
+import { ChangeFeed } from '../change-feed';
 
 @Injectable()
 export class TagQueries {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly feed: ChangeFeed,
+  ) {}
+
+  /** Announces tag changes made inside a caller's transaction, once it has committed. */
+  changed(): Promise<void> {
+    return this.feed.publish('tags');
+  }
 
   async upsert(manager: EntityManager, imageId: string, name: string, manifestId: string): Promise<void> {
     await manager.query(
@@ -21,6 +30,7 @@ export class TagQueries {
       `UPDATE tags t SET updated_at = now() FROM images i WHERE i.id = t.image_id AND i.repository_id = $1 AND i.name = $2 AND t.name = $3`,
       [repositoryId, image, name],
     );
+    await this.feed.publish('tags');
   }
 
   async delete(repositoryId: string, image: string, name: string): Promise<boolean> {
@@ -28,6 +38,7 @@ export class TagQueries {
       `DELETE FROM tags t USING images i WHERE i.id = t.image_id AND i.repository_id = $1 AND i.name = $2 AND t.name = $3 RETURNING t.name`,
       [repositoryId, image, name],
     );
+    await this.feed.publish('tags');
     return countRows(result) > 0;
   }
 

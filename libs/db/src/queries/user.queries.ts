@@ -2,19 +2,32 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { UserEntity } from '../entities';
+import { ChangeFeed } from '../change-feed';
+import { ReadThroughCache } from '../read-through-cache';
 
 export type NewUser = Pick<UserEntity, 'username' | 'passwordHash' | 'email' | 'admin' | 'disabled'>;
 
 @Injectable()
 export class UserQueries {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  // Credentials are checked on every request: the user and its groups stay in memory,
+  // invalidated by the feed on any security change (a new password takes effect at once).
+  private readonly byUsername: ReadThroughCache<UserEntity | null>;
+  private readonly groupsByUser: ReadThroughCache<string[]>;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly feed: ChangeFeed,
+  ) {
+    this.byUsername = new ReadThroughCache(feed, ['security']);
+    this.groupsByUser = new ReadThroughCache(feed, ['security']);
+  }
 
   private get repo() {
     return this.db.getRepository(UserEntity);
   }
 
   findByUsername(username: string): Promise<UserEntity | null> {
-    return this.repo.findOneBy({ username });
+    return this.byUsername.get(username, () => this.repo.findOneBy({ username }));
   }
 
   findById(id: string): Promise<UserEntity | null> {
@@ -32,15 +45,19 @@ export class UserQueries {
        ON CONFLICT (username) DO NOTHING RETURNING id`,
       [user.username, user.passwordHash, user.email, user.admin, user.disabled],
     );
+    await this.feed.publish('security');
     return rows.length ? this.findById(rows[0].id) : null;
   }
 
   async update(id: string, values: Partial<Pick<UserEntity, 'passwordHash' | 'email' | 'admin' | 'disabled'>>): Promise<void> {
-    if (Object.keys(values).length > 0) await this.repo.update({ id }, values);
+    if (Object.keys(values).length === 0) return;
+    await this.repo.update({ id }, values);
+    await this.feed.publish('security');
   }
 
   async delete(id: string): Promise<void> {
     await this.repo.delete({ id });
+    await this.feed.publish('security');
   }
 
   /**
@@ -56,6 +73,7 @@ export class UserQueries {
         [username],
       );
     });
+    await this.feed.publish('security');
   }
 
   /** The subset of `names` that are users. */
@@ -74,17 +92,19 @@ export class UserQueries {
     return byUser;
   }
 
-  async groupNames(userId: string): Promise<string[]> {
-    const rows = await this.db.query(
-      `SELECT g.name FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = $1 ORDER BY g.name`,
-      [userId],
-    );
-    return rows.map((r: { name: string }) => r.name);
+  groupNames(userId: string): Promise<string[]> {
+    return this.groupsByUser.get(userId, async () => {
+      const rows = await this.db.query(
+        `SELECT g.name FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = $1 ORDER BY g.name`,
+        [userId],
+      );
+      return rows.map((r: { name: string }) => r.name);
+    });
   }
 
   /** Replaces the user's groups; returns the names that name no group. */
   async setGroups(userId: string, names: string[]): Promise<string[]> {
-    return this.db.transaction(async (manager) => {
+    const unknown = await this.db.transaction(async (manager) => {
       const groups: Array<{ id: string; name: string }> = await manager.query(`SELECT id, name FROM groups WHERE name = ANY($1)`, [names]);
       const unknown = names.filter((n) => !groups.some((g) => g.name === n));
       if (unknown.length) return unknown;
@@ -94,5 +114,7 @@ export class UserQueries {
       }
       return [];
     });
+    await this.feed.publish('security');
+    return unknown;
   }
 }

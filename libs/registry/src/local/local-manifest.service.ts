@@ -66,6 +66,7 @@ export class LocalManifestService {
       });
       if (tag) await this.tags.upsert(manager, imageId, tag, manifestId);
     });
+    if (tag) await this.tags.changed();
   }
 
   /**

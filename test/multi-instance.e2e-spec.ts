@@ -1,0 +1,61 @@
+import { buildImage } from './helpers/oci-image-builder';
+import { expectRegistryError, expectStatus, pushImage, request } from './helpers/registry-http';
+import { WharfTestServer, basicAuthorization, createLocalRepository, startWharf } from './helpers/wharf-server';
+
+// Two instances on one Postgres: each keeps repositories, users, permissions and tags in memory,
+// so a change made through one must reach the other's caches (LISTEN/NOTIFY) at once.
+describe('two instances sharing one database', () => {
+  let a: WharfTestServer;
+  let b: WharfTestServer;
+
+  beforeAll(async () => {
+    a = await startWharf();
+    b = await startWharf({ DATABASE_URL: a.databaseUrl });
+    await createLocalRepository(a, 'shared');
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+
+  it('sees a tag moved on the other instance on its next request', async () => {
+    const base = '/v2/shared/team/app/';
+    const first = buildImage({ layerCount: 1 });
+    const second = buildImage({ layerCount: 1 });
+    await pushImage(a, base, first, 'latest');
+
+    const before = await request(b, `${base}manifests/latest`, { auth: a.adminAuthorization });
+    expectStatus(before, 200);
+    expect(before.headers.get('docker-content-digest')).toBe(first.manifest.digest);
+
+    await pushImage(a, base, second, 'latest');
+    const after = await request(b, `${base}manifests/latest`, { auth: a.adminAuthorization });
+    expect(after.headers.get('docker-content-digest')).toBe(second.manifest.digest);
+
+    expectStatus(await request(a, `${base}manifests/latest`, { method: 'DELETE' }), 202);
+    expectRegistryError(await request(b, `${base}manifests/latest`, { auth: a.adminAuthorization }), 404, 'MANIFEST_UNKNOWN');
+  });
+
+  it('applies a permission granted, and a password changed, on the other instance at once', async () => {
+    const json = { 'content-type': 'application/json' };
+    expectStatus(await request(a, '/api/security/users/carol', { method: 'PUT', headers: json, body: JSON.stringify({ password: 'carol-password-1' }) }), 201);
+    const carol = basicAuthorization('carol', 'carol-password-1');
+    expectRegistryError(await request(b, '/v2/shared/team/app/tags/list', { auth: carol }), 404, 'NAME_UNKNOWN');
+
+    const grant = { repositories: ['shared'], principals: { users: { carol: ['read'] } } };
+    expectStatus(await request(a, '/api/security/permissions/carol-read', { method: 'PUT', headers: json, body: JSON.stringify(grant) }), 201);
+    expectStatus(await request(b, '/v2/shared/team/app/tags/list', { auth: carol }), 200);
+
+    expectStatus(await request(a, '/api/security/users/carol', { method: 'POST', headers: json, body: JSON.stringify({ password: 'carol-password-2' }) }), 200);
+    expectRegistryError(await request(b, '/v2/shared/team/app/tags/list', { auth: carol }), 401, 'UNAUTHORIZED');
+    expectStatus(await request(b, '/v2/shared/team/app/tags/list', { auth: basicAuthorization('carol', 'carol-password-2') }), 200);
+  });
+
+  it('forgets a repository deleted on the other instance', async () => {
+    await createLocalRepository(a, 'short-lived');
+    expectStatus(await request(b, '/api/repositories/short-lived', { auth: a.adminAuthorization }), 200);
+    expectStatus(await request(a, '/api/repositories/short-lived', { method: 'DELETE' }), 204);
+    expectStatus(await request(b, '/api/repositories/short-lived', { auth: a.adminAuthorization }), 404);
+  });
+});
