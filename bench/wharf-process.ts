@@ -22,30 +22,42 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startWharfProcess(env: Record<string, string> = {}): Promise<WharfProcess> {
+export async function startWharfProcess(env: Record<string, string> = {}, startTimeoutMs = 60_000): Promise<WharfProcess> {
   const port = await freePort();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-bench-'));
-  const child: ChildProcess = spawn(process.execPath, [path.join(__dirname, '..', 'dist', 'apps', 'server', 'src', 'main.js')], {
-    env: { ...process.env, PORT: String(port), WHARF_HOST: '127.0.0.1', WHARF_DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
+  const main = path.join(__dirname, '..', 'dist', 'apps', 'server', 'src', 'main.js');
+  const child: ChildProcess = spawn(process.execPath, [main], {
+    env: { ...process.env, PORT: String(port), WHARF_HOST: '127.0.0.1', WHARF_DATA_DIR: dataDir, LOG_LEVEL: 'warn', WHARF_SHUTDOWN_GRACE_SECONDS: '1', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`wharf exited with ${child.exitCode}`);
-    const ok = await fetch(`${url}/health/ready`).then((r) => r.ok, () => false);
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await fs.rm(dataDir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + startTimeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await stop();
+      throw new Error(`wharf exited with ${child.exitCode ?? child.signalCode} before it was ready`);
+    }
+    const ok = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
     if (ok) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`wharf was not ready within ${startTimeoutMs} ms`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return {
-    url,
-    pid: child.pid!,
-    dataDir,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      await fs.rm(dataDir, { recursive: true, force: true });
-    },
-  };
+  return { url, pid: child.pid!, dataDir, stop };
 }
 
 /** Peak and current resident memory of a process, from /proc (Linux), in MiB. */
@@ -53,4 +65,12 @@ export async function memoryOf(pid: number): Promise<{ peakMiB: number; rssMiB: 
   const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
   const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
   return { peakMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024 };
+}
+
+/** Resets a process's peak RSS (VmHWM) to its current RSS; false when the kernel refuses. */
+export async function resetPeakMemory(pid: number): Promise<boolean> {
+  return fs.writeFile(`/proc/${pid}/clear_refs`, '5').then(
+    () => true,
+    () => false,
+  );
 }

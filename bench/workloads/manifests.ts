@@ -1,0 +1,109 @@
+import { runLoad } from '../load-client';
+import { Row } from '../report';
+import { MANIFEST_ACCEPT, RegistryClient, smallImage } from '../registry-client';
+import { Target } from '../targets';
+import { BenchContext, both, bothRepeated, inParallel, measuredRow, median, percentile, pick } from './common';
+
+/** Pushes a small image (config, one layer) under `tag`; returns the manifest builder for variants. */
+async function seed(target: Target, image: string, tag: string, signal: AbortSignal): Promise<ReturnType<typeof smallImage>> {
+  const client = new RegistryClient(target);
+  const built = smallImage();
+  await client.pushSmall(image, built.config, signal);
+  await client.pushSmall(image, built.layer, signal);
+  await client.putManifest(image, tag, built.manifest(), signal);
+  return built;
+}
+
+/** Manifest GET and HEAD by tag, closed loop at each concurrency for a fixed duration. */
+export async function manifestReads(ctx: BenchContext): Promise<Row[]> {
+  const image = 'bench/app';
+  for (const target of [ctx.wharf, ctx.distribution]) await seed(target, image, 'latest', ctx.signal);
+  const rows: Row[] = [];
+  for (const method of ['GET', 'HEAD'] as const) {
+    for (const connections of [16, 64]) {
+      const result = await both(ctx, async (target) => {
+        const load = await runLoad({
+          origin: target.origin,
+          path: `${target.v2(image)}/manifests/latest`,
+          method,
+          headers: { ...target.headers, accept: MANIFEST_ACCEPT },
+          connections,
+          durationMs: ctx.scale.loadMs,
+        });
+        if (load.connects > 0) console.error(`  ${target.name} ${method} @${connections}: ${load.connects} connections opened during the run (not kept alive)`);
+        if (load.errors > 0) console.error(`  ${target.name} ${method} @${connections}: ${load.errors} errors of ${load.requests} (${load.firstError})`);
+        if (load.errors > load.requests / 100) throw new Error(`${load.errors} errors of ${load.requests}: ${load.firstError}`);
+        return load;
+      });
+      const name = `manifest ${method} by tag, ${connections} conns`;
+      rows.push(
+        { workload: name, unit: 'req/s', better: 'higher', wharf: pick(result.wharf, (l) => l.rps), distribution: pick(result.distribution, (l) => l.rps) },
+        { workload: name, unit: 'p50 ms', better: 'lower', wharf: pick(result.wharf, (l) => l.p50Ms), distribution: pick(result.distribution, (l) => l.p50Ms) },
+        { workload: name, unit: 'p99 ms', better: 'lower', wharf: pick(result.wharf, (l) => l.p99Ms), distribution: pick(result.distribution, (l) => l.p99Ms) },
+      );
+    }
+  }
+  return rows;
+}
+
+/** Distinct small manifests PUT one after another on one connection, each under its own tag. */
+export async function manifestPuts(ctx: BenchContext): Promise<Row[]> {
+  const image = 'bench/puts';
+  const builders = new Map<Target, ReturnType<typeof smallImage>>();
+  for (const target of [ctx.wharf, ctx.distribution]) builders.set(target, await seed(target, image, 'seed', ctx.signal));
+  const count = ctx.scale.manifestPuts;
+  const result = await bothRepeated(ctx, ctx.scale.reps, async (target, signal, rep) => {
+    const client = new RegistryClient(target);
+    const built = builders.get(target)!;
+    const bodies = Array.from({ length: count }, (_, i) => built.manifest(`put-${rep}-${i}`));
+    const started = performance.now();
+    for (let i = 0; i < count; i++) await client.putManifest(image, `put-${rep}-${i}`, bodies[i], signal);
+    return count / ((performance.now() - started) / 1000);
+  });
+  return [measuredRow(`manifest PUT, ${count} distinct, sequential`, 'manifests/s', 'higher', result)];
+}
+
+/**
+ * An image with many tags listed page by page (n per page, following Link). Distribution 2.8
+ * ignores `n` and answers every tag in one page, so the whole walk is the comparable figure.
+ */
+export async function tagList(ctx: BenchContext): Promise<Row[]> {
+  const image = 'bench/tagged';
+  const { tags, tagPage } = ctx.scale;
+  for (const target of [ctx.wharf, ctx.distribution]) {
+    const tag = (i: number) => `t${String(i).padStart(5, '0')}`;
+    const built = await seed(target, image, tag(0), ctx.signal);
+    const client = new RegistryClient(target);
+    const manifest = built.manifest();
+    await inParallel(tags - 1, 8, (i) => client.putManifest(image, tag(i + 1), manifest, ctx.signal));
+  }
+  const walks = ctx.scale.quick ? 5 : 20;
+  const result = await both(ctx, async (target, signal) => {
+    const client = new RegistryClient(target);
+    await client.listTags(image, tagPage, signal); // warm-up
+    const walkMs: number[] = [];
+    const pageMs: number[] = [];
+    let pages = 0;
+    for (let i = 0; i < walks; i++) {
+      const started = performance.now();
+      const walk = await client.listTags(image, tagPage, signal);
+      walkMs.push(performance.now() - started);
+      pageMs.push(...walk.pagesMs);
+      pages = walk.pagesMs.length;
+      if (walk.tags !== tags) throw new Error(`listed ${walk.tags} tags, expected ${tags}`);
+    }
+    return { walk: median(walkMs), page: median(pageMs), p99Page: percentile(pageMs, 99), pages };
+  });
+  const pages = (r: typeof result.wharf) => (typeof r === 'string' ? '' : `${r.pages}`);
+  return [
+    {
+      workload: `tags/list, ${tags} tags, n=${tagPage}: whole walk`,
+      unit: 'p50 ms',
+      better: 'lower',
+      wharf: pick(result.wharf, (r) => r.walk),
+      distribution: pick(result.distribution, (r) => r.walk),
+      note: `pages: Wharf ${pages(result.wharf)}, Distribution ${pages(result.distribution)} (2.8 ignores n)`,
+    },
+    { workload: `tags/list, n=${tagPage}: one page`, unit: 'p50 ms', better: 'lower', wharf: pick(result.wharf, (r) => r.page), distribution: pick(result.distribution, (r) => r.page) },
+  ];
+}
