@@ -7,10 +7,10 @@ import { createHash } from 'crypto';
 import * as path from 'path';
 import { BuiltImage, buildImage } from './helpers/oci-image-builder';
 import { HttpResult, eventually, expectRegistryError, expectStatus, listFiles, request } from './helpers/registry-http';
-import { RemoteRepositoryFields, blobFileExists, blobRequests, createRemoteRepository, sleep, uniqueKey } from './helpers/remote-repository';
-import { TamperProxy, startTamperProxy } from './helpers/tamper-proxy';
-import { UpstreamRegistry, seedImage, startUpstreamRegistry } from './helpers/upstream-registry';
-import { WharfTestServer, startWharf } from './helpers/wharf-server';
+import { RemoteFixture, RemoteRepositoryFields, blobFileExists, blobRequests, sleep, startRemoteFixture } from './helpers/remote-repository';
+import { TamperProxy } from './helpers/tamper-proxy';
+import { UpstreamRegistry, seedImage } from './helpers/upstream-registry';
+import { WharfTestServer } from './helpers/wharf-server';
 
 jest.setTimeout(240_000);
 
@@ -32,40 +32,22 @@ interface Download {
 const CLIENT_TIMEOUT_MS = 30_000;
 
 describe('remote repositories: blobs', () => {
+  let fixture: RemoteFixture;
   let server: WharfTestServer;
   let upstream: UpstreamRegistry;
   let proxy: TamperProxy;
-  let imageCounter = 0;
 
   beforeAll(async () => {
-    upstream = await startUpstreamRegistry();
-    proxy = await startTamperProxy(upstream.url);
-    server = await startWharf();
+    fixture = await startRemoteFixture({ connectTimeoutMillis: 2000, socketTimeoutMillis: 20_000 });
+    ({ server, upstream, proxy } = fixture);
   });
 
-  afterAll(async () => {
-    await server?.close();
-    await proxy?.stop();
-    await upstream?.stop();
-  });
+  afterAll(() => fixture?.close());
 
-  beforeEach(async () => {
-    await upstream.up();
-    await proxy.up();
-    proxy.clearRules();
-    proxy.clearRequests();
-  });
+  beforeEach(() => fixture.reset());
 
-  function imageName(label: string): string {
-    imageCounter += 1;
-    return `library/${label}-${imageCounter}`;
-  }
-
-  async function remote(fields: RemoteRepositoryFields = {}): Promise<string> {
-    const key = uniqueKey('remote');
-    await createRemoteRepository(server, key, { url: proxy.url, connectTimeoutMillis: 2000, socketTimeoutMillis: 20_000, ...fields });
-    return key;
-  }
+  const imageName = (label: string): string => fixture.imageName(label);
+  const remote = (fields: RemoteRepositoryFields = {}): Promise<string> => fixture.remote(fields);
 
   /** A remote and an image seeded upstream under `name:1`. */
   async function seeded(label: string, image: BuiltImage): Promise<{ key: string; name: string }> {

@@ -7,6 +7,7 @@ import { Client } from 'pg';
 import { BuiltImage, BuiltIndex, MediaTypes, buildImage, buildIndex } from './helpers/oci-image-builder';
 import { API_FORM, HttpResult, PathForm, V2_FORM, expectRegistryError, expectStatus, request, sha256 } from './helpers/registry-http';
 import {
+  RemoteFixture,
   RemoteRepositoryFields,
   blobRequests,
   createRemoteRepository,
@@ -14,12 +15,13 @@ import {
   purgeCache,
   requestsFor,
   sleep,
+  startRemoteFixture,
   uniqueKey,
   updateRepository,
 } from './helpers/remote-repository';
-import { TamperProxy, startTamperProxy } from './helpers/tamper-proxy';
-import { UpstreamRegistry, seedImage, startUpstreamRegistry } from './helpers/upstream-registry';
-import { WharfTestServer, createLocalRepository, startWharf } from './helpers/wharf-server';
+import { TamperProxy } from './helpers/tamper-proxy';
+import { UpstreamRegistry, seedImage } from './helpers/upstream-registry';
+import { WharfTestServer, createLocalRepository } from './helpers/wharf-server';
 
 jest.setTimeout(120_000);
 
@@ -27,42 +29,22 @@ const ACCEPT_ALL = [MediaTypes.OciManifest, MediaTypes.OciIndex, MediaTypes.Dock
 const MASK = '********';
 
 describe('remote repositories: configuration and manifests', () => {
+  let fixture: RemoteFixture;
   let server: WharfTestServer;
   let upstream: UpstreamRegistry;
   let proxy: TamperProxy;
-  let imageCounter = 0;
 
   beforeAll(async () => {
-    upstream = await startUpstreamRegistry();
-    proxy = await startTamperProxy(upstream.url);
-    server = await startWharf();
+    fixture = await startRemoteFixture({ connectTimeoutMillis: 2000, socketTimeoutMillis: 10_000 });
+    ({ server, upstream, proxy } = fixture);
   });
 
-  afterAll(async () => {
-    await server?.close();
-    await proxy?.stop();
-    await upstream?.stop();
-  });
+  afterAll(() => fixture?.close());
 
-  beforeEach(async () => {
-    await upstream.up();
-    await proxy.up();
-    proxy.clearRules();
-    proxy.clearRequests();
-  });
+  beforeEach(() => fixture.reset());
 
-  /** An image name no other test uses, under library/ as Docker Hub keeps official images. */
-  function imageName(label: string): string {
-    imageCounter += 1;
-    return `library/${label}-${imageCounter}`;
-  }
-
-  /** A remote on the proxy (anonymous upstream); short timeouts so outages are quick. */
-  async function remote(fields: RemoteRepositoryFields = {}): Promise<string> {
-    const key = uniqueKey('remote');
-    await createRemoteRepository(server, key, { url: proxy.url, connectTimeoutMillis: 2000, socketTimeoutMillis: 10_000, ...fields });
-    return key;
-  }
+  const imageName = (label: string): string => fixture.imageName(label);
+  const remote = (fields: RemoteRepositoryFields = {}): Promise<string> => fixture.remote(fields);
 
   function manifest(key: string, image: string, reference: string, options: { method?: string; form?: PathForm; accept?: string } = {}): Promise<HttpResult> {
     const base = (options.form ?? V2_FORM).base(key, image);

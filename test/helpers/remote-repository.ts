@@ -3,24 +3,14 @@
 // test can count what reached the upstream and make it misbehave.
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import type { RemoteFields } from '@wharf/registry';
 import { HttpResult, expectStatus, request } from './registry-http';
-import { TamperProxy } from './tamper-proxy';
-import { WharfTestServer } from './wharf-server';
+import { TamperProxy, startTamperProxy } from './tamper-proxy';
+import { UpstreamRegistry, startUpstreamRegistry } from './upstream-registry';
+import { WharfTestServer, startWharf } from './wharf-server';
 
-/** The REST body of a remote repository, in Artifactory's field names (all optional). */
-export interface RemoteRepositoryFields {
-  url?: string;
-  username?: string;
-  password?: string;
-  metadataRetrievalCachePeriod?: number;
-  offline?: boolean;
-  enableTokenAuthentication?: boolean;
-  connectTimeoutMillis?: number;
-  socketTimeoutMillis?: number;
-  includesPattern?: string;
-  excludesPattern?: string;
-  tokenRealmAllowList?: string[];
-  libraryPrefix?: boolean;
+/** The REST body of a remote repository: Wharf's remote fields plus the common ones tests set (all optional). */
+export interface RemoteRepositoryFields extends RemoteFields {
   description?: string;
   anonymousRead?: boolean;
 }
@@ -91,4 +81,66 @@ export async function blobFileExists(server: WharfTestServer, digest: string): P
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A real upstream registry, a tamper proxy in front of it, and a Wharf to create remotes on. */
+export interface RemoteFixture {
+  server: WharfTestServer;
+  upstream: UpstreamRegistry;
+  proxy: TamperProxy;
+  /** Before each test: upstream and proxy up again, the proxy's rules and counted requests forgotten. */
+  reset(): Promise<void>;
+  /** An image name no other test uses, under library/ as Docker Hub keeps official images. */
+  imageName(label: string): string;
+  /** A new remote on the proxy (anonymous upstream); short timeouts (`defaults`) so outages are quick. */
+  remote(fields?: RemoteRepositoryFields): Promise<string>;
+  /** Stops Wharf, the proxy and the upstream. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the upstream, the tamper proxy and Wharf (in that order; what started is stopped again
+ * if a later one fails). `defaults` are the fields every remote() gets unless overridden.
+ */
+export async function startRemoteFixture(defaults: RemoteRepositoryFields = {}): Promise<RemoteFixture> {
+  let upstream: UpstreamRegistry | undefined;
+  let proxy: TamperProxy | undefined;
+  let server: WharfTestServer | undefined;
+  const stopAll = async (): Promise<void> => {
+    await server?.close();
+    await proxy?.stop();
+    await upstream?.stop();
+  };
+  try {
+    upstream = await startUpstreamRegistry();
+    proxy = await startTamperProxy(upstream.url);
+    server = await startWharf();
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+
+  let imageCounter = 0;
+  const fixture: RemoteFixture = {
+    server,
+    upstream,
+    proxy,
+    reset: async () => {
+      await fixture.upstream.up();
+      await fixture.proxy.up();
+      fixture.proxy.clearRules();
+      fixture.proxy.clearRequests();
+    },
+    imageName: (label) => {
+      imageCounter += 1;
+      return `library/${label}-${imageCounter}`;
+    },
+    remote: async (fields = {}) => {
+      const key = uniqueKey('remote');
+      await createRemoteRepository(fixture.server, key, { url: fixture.proxy.url, ...defaults, ...fields });
+      return key;
+    },
+    close: stopAll,
+  };
+  return fixture;
 }
