@@ -81,7 +81,11 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
   return { host, url, dir, stop };
 }
 
-async function waitForV2(url: string, timeoutMs: number, exited: Promise<number | null>, log: () => string): Promise<void> {
+/**
+ * Waits until `/v2/` answers with one of `statuses` (200 by default; 401 too for a registry under
+ * token auth), failing early when the process exits and with its log when the time runs out.
+ */
+export async function waitForV2(url: string, timeoutMs: number, exited: Promise<number | null>, log: () => string, statuses: number[] = [200]): Promise<void> {
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
   const deadline = Date.now() + timeoutMs;
@@ -89,7 +93,8 @@ async function waitForV2(url: string, timeoutMs: number, exited: Promise<number 
     if (exitCode !== undefined) throw new Error(`docker-registry exited with ${exitCode}: ${log()}`);
     try {
       const response = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) });
-      if (response.status === 200) return;
+      await response.arrayBuffer();
+      if (statuses.includes(response.status)) return;
     } catch {
       // Not listening yet.
     }
@@ -98,7 +103,8 @@ async function waitForV2(url: string, timeoutMs: number, exited: Promise<number 
   throw new Error(`docker-registry did not answer ${url}/v2/ within ${timeoutMs} ms: ${log()}`);
 }
 
-async function killAndWait(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+/** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
+export async function killAndWait(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000);

@@ -7,7 +7,7 @@ import { ChildProcess, spawn } from 'child_process';
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { freePort } from './distribution-registry';
+import { freePort, killAndWait, waitForV2 } from './distribution-registry';
 import { BuiltImage, BuiltIndex, writeImageSource } from './oci-image-builder';
 import { Credentials, Skopeo } from './registry-clients';
 import { TokenServer } from './token-server';
@@ -111,7 +111,8 @@ export async function startUpstreamRegistry(options: UpstreamRegistryOptions = {
     spawned.once('error', (error) => (stderr += `\n${String(error)}`));
     child = spawned;
     try {
-      await waitForV2(url, startTimeoutMs, exited, () => stderr);
+      // Any answer will do: 200 when anonymous, 401 with a Bearer challenge under token auth.
+      await waitForV2(url, startTimeoutMs, exited, () => stderr, [200, 401]);
     } catch (error) {
       await down();
       throw error;
@@ -149,33 +150,6 @@ export async function startUpstreamRegistry(options: UpstreamRegistryOptions = {
     throw error;
   }
   return registry;
-}
-
-/** Waits until `/v2/` answers at all: 200 when anonymous, 401 with a Bearer challenge under token auth. */
-async function waitForV2(url: string, timeoutMs: number, exited: Promise<number | null>, log: () => string): Promise<void> {
-  let exitCode: number | null | undefined;
-  void exited.then((code) => (exitCode = code));
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw new Error(`docker-registry exited with ${exitCode}: ${log()}`);
-    try {
-      const response = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) });
-      await response.arrayBuffer();
-      if (response.status === 200 || response.status === 401) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`docker-registry did not answer ${url}/v2/ within ${timeoutMs} ms: ${log()}`);
-}
-
-async function killAndWait(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /**
