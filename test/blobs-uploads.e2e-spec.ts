@@ -13,6 +13,7 @@ import {
   eventually,
   expectRegistryError,
   expectStatus,
+  imageNamer,
   listFiles,
   pushBlob,
   rawRequest,
@@ -20,23 +21,21 @@ import {
   sha256,
   sha512,
   startUpload,
+  startWharfWithLocalRepositories,
   streamedRequest,
   withQuery,
 } from './helpers/registry-http';
-import { WharfTestServer, createLocalRepository, startWharf } from './helpers/wharf-server';
+import { WharfTestServer } from './helpers/wharf-server';
 
 const KEY = 'docker-local';
 const OTHER = 'docker-other';
 
 let server: WharfTestServer;
-let counter = 0;
 /** A fresh image name per test, so tests never see each other's uploads or links. */
-const freshImage = (prefix = 'img') => `${prefix}-${++counter}`;
+const freshImage = imageNamer();
 
 beforeAll(async () => {
-  server = await startWharf();
-  await createLocalRepository(server, KEY);
-  await createLocalRepository(server, OTHER);
+  server = await startWharfWithLocalRepositories(KEY, OTHER);
 });
 afterAll(() => server?.close());
 

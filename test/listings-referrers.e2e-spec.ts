@@ -14,8 +14,9 @@ import {
   pushManifest,
   request,
   sha256,
+  startWharfWithLocalRepositories,
 } from './helpers/registry-http';
-import { WharfTestServer, createLocalRepository, startWharf } from './helpers/wharf-server';
+import { WharfTestServer } from './helpers/wharf-server';
 
 const KEY = 'docker-local';
 const OTHER = 'docker-other';
@@ -23,9 +24,7 @@ const OTHER = 'docker-other';
 let server: WharfTestServer;
 
 beforeAll(async () => {
-  server = await startWharf();
-  await createLocalRepository(server, KEY);
-  await createLocalRepository(server, OTHER);
+  server = await startWharfWithLocalRepositories(KEY, OTHER);
 });
 afterAll(() => server?.close());
 

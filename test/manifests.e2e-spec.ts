@@ -20,6 +20,7 @@ import {
   absolute,
   expectRegistryError,
   expectStatus,
+  imageNamer,
   pushBlob,
   pushBlobs,
   pushImage,
@@ -28,22 +29,20 @@ import {
   request,
   sha256,
   sha512,
+  startWharfWithLocalRepositories,
   streamedRequest,
 } from './helpers/registry-http';
-import { WharfTestServer, createLocalRepository, startWharf } from './helpers/wharf-server';
+import { WharfTestServer } from './helpers/wharf-server';
 
 const KEY = 'docker-local';
 const OTHER = 'docker-other';
 const FOUR_MIB = 4 * 1024 * 1024;
 
 let server: WharfTestServer;
-let counter = 0;
-const freshImage = (prefix = 'img') => `${prefix}-${++counter}`;
+const freshImage = imageNamer();
 
 beforeAll(async () => {
-  server = await startWharf();
-  await createLocalRepository(server, KEY);
-  await createLocalRepository(server, OTHER);
+  server = await startWharfWithLocalRepositories(KEY, OTHER);
 });
 afterAll(() => server?.close());
 

@@ -21,17 +21,17 @@ import {
   rawRequest,
   request,
   sha256,
+  startWharfWithLocalRepositories,
   withQuery,
 } from './helpers/registry-http';
-import { WharfTestServer, createLocalRepository, startWharf } from './helpers/wharf-server';
+import { WharfTestServer, createLocalRepository } from './helpers/wharf-server';
 
 const KEY = 'docker-local';
 
 let server: WharfTestServer;
 
 beforeAll(async () => {
-  server = await startWharf();
-  await createLocalRepository(server, KEY);
+  server = await startWharfWithLocalRepositories(KEY);
 });
 afterAll(() => server?.close());
 

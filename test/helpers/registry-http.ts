@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { Blob as OciBlob, BuiltImage, BuiltIndex, allBlobs, topManifest } from './oci-image-builder';
-import { WharfTestServer } from './wharf-server';
+import { WharfTestServer, createLocalRepository, startWharf } from './wharf-server';
 
 export interface HttpResult {
   status: number;
@@ -17,6 +17,21 @@ export interface HttpResult {
   body: Buffer;
   /** The body parsed as JSON, or undefined when it is not JSON. */
   json: any;
+}
+
+// --- suites ---------------------------------------------------------------------------------
+
+/** Boots Wharf (see startWharf) with a local Docker repository under each of `keys`. */
+export async function startWharfWithLocalRepositories(...keys: string[]): Promise<WharfTestServer> {
+  const server = await startWharf();
+  for (const key of keys) await createLocalRepository(server, key);
+  return server;
+}
+
+/** A suite's image names, `<prefix>-1`, `<prefix>-2`, ... (prefix `img` by default): never the same twice. */
+export function imageNamer(): (prefix?: string) => string {
+  let counter = 0;
+  return (prefix = 'img') => `${prefix}-${++counter}`;
 }
 
 // --- credentials ----------------------------------------------------------------------------
