@@ -25,6 +25,7 @@ export class ChangeFeed implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('ChangeFeed');
   private readonly listeners = new Map<ChangeTopic, Array<() => void>>();
   private client?: Client;
+  private readonly abandoned = new WeakSet<Client>();
   private listening = false;
   private stopped = false;
 
@@ -77,7 +78,9 @@ export class ChangeFeed implements OnModuleInit, OnModuleDestroy {
   }
 
   private lost(client: Client, err?: Error): void {
-    if (this.client && this.client !== client) return;
+    // 'error' and 'end' both report one loss: schedule one reconnect per client, not one per event.
+    if (this.abandoned.has(client)) return;
+    this.abandoned.add(client);
     this.listening = false;
     this.client = undefined;
     client.end().catch(() => undefined);

@@ -3,7 +3,6 @@ import { Reflector } from '@nestjs/core';
 import { Request, Response } from 'express';
 import { RegistryError } from '@wharf/oci';
 import { isRegistryPath } from '../http-exception.filter';
-import { API_CHALLENGE } from './challenge';
 import { IS_PUBLIC } from './public.decorator';
 import { RequestAuthenticator } from './request-authenticator';
 
@@ -23,17 +22,11 @@ export class ApiAuthGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<Request>();
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic || isRegistryPath(req.path)) return true;
-    try {
-      const auth = await this.authenticator.authenticate(req, context.switchToHttp().getResponse<Response>());
-      // A registry JWT grants registry actions only; accepted here it would stand for its whole user.
-      if (auth.tokenAccess) throw new RegistryError('UNAUTHORIZED', 'registry bearer tokens are valid on /v2 routes only: use Basic credentials or an access token');
-      req.principal = auth.principal;
-    } catch (err) {
-      if (err instanceof RegistryError && err.code === 'UNAUTHORIZED') {
-        throw new RegistryError('UNAUTHORIZED', err.message, err.detail, { 'WWW-Authenticate': API_CHALLENGE });
-      }
-      throw err;
-    }
+    // Bad credentials are a 401, never quietly anonymous; the exception filter adds the challenge.
+    const auth = await this.authenticator.authenticate(req, context.switchToHttp().getResponse<Response>());
+    // A registry JWT grants registry actions only; accepted here it would stand for its whole user.
+    if (auth.tokenAccess) throw new RegistryError('UNAUTHORIZED', 'registry bearer tokens are valid on /v2 routes only: use Basic credentials or an access token');
+    req.principal = auth.principal;
     return true;
   }
 }

@@ -7,8 +7,8 @@ import { ListingsHandler } from './listings.handler';
 import { ManifestsHandler } from './manifests.handler';
 import { RegistryContext } from './registry-context';
 import { UploadsHandler } from './uploads.handler';
-import { Authentication, RequestAuthenticator } from '../auth/request-authenticator';
-import { publicOrigin, registryChallenge } from '../auth/challenge';
+import { RequestAuthenticator } from '../auth/request-authenticator';
+import { publicOrigin } from '../auth/challenge';
 import { RegistryAuthorizer } from './registry-authorizer';
 
 type Handler = (ctx: RegistryContext<any>) => Promise<void>;
@@ -50,21 +50,10 @@ export class RegistryDispatcher {
     const route = parseRegistryRoute(rest, repoKey);
     const handler = this.table[route.kind][req.method];
     if (!handler) throw new RegistryError('UNSUPPORTED', `${req.method} is not supported on ${route.kind} endpoints`);
-    const auth = await this.authenticate(req, res);
+    // Bad credentials are a 401 like none; the exception filter adds the challenge.
+    const auth = await this.authenticator.authenticate(req, res);
     await this.authorizer.authorize(req, auth, route);
     const name = 'image' in route ? (repoKey ? route.image : `${route.repoKey}/${route.image}`) : '';
     await handler({ req, res, route, prefix, name, origin: publicOrigin(this.config, req), auth });
-  }
-
-  /** Bad credentials get the same challenge as none, so clients know where to log in. */
-  private async authenticate(req: Request, res: Response): Promise<Authentication> {
-    try {
-      return await this.authenticator.authenticate(req, res);
-    } catch (err) {
-      if (err instanceof RegistryError && err.code === 'UNAUTHORIZED' && !err.headers['WWW-Authenticate']) {
-        throw new RegistryError('UNAUTHORIZED', err.message, err.detail, { 'WWW-Authenticate': registryChallenge(this.config, req) });
-      }
-      throw err;
-    }
   }
 }

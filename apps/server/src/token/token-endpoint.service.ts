@@ -3,7 +3,6 @@ import { Request, Response } from 'express';
 import { ANONYMOUS, CredentialVerifier, Principal, RegistryTokenService, TokenIssuer, isAnonymous, parseScopes } from '@wharf/auth';
 import { WharfConfig } from '@wharf/config';
 import { RegistryError } from '@wharf/oci';
-import { registryChallenge } from '../auth/challenge';
 import { RequestAuthenticator } from '../auth/request-authenticator';
 
 /** The token protocol's answers; HTTP only, the decisions are TokenIssuer's. */
@@ -18,13 +17,11 @@ export class TokenEndpoint {
   ) {}
 
   async get(req: Request, res: Response): Promise<void> {
-    const principal = await this.withChallenge(req, async () => {
-      // A registry JWT is no credential for getting another one.
-      if (req.headers.authorization?.toLowerCase().startsWith('bearer ') && !req.headers.authorization.slice(7).startsWith('wharf_')) {
-        throw new RegistryError('UNAUTHORIZED', 'use Basic credentials or an access token to obtain a token');
-      }
-      return (await this.authenticator.authenticate(req, res)).principal;
-    });
+    // A registry JWT is no credential for getting another one.
+    if (req.headers.authorization?.toLowerCase().startsWith('bearer ') && !req.headers.authorization.slice(7).startsWith('wharf_')) {
+      throw new RegistryError('UNAUTHORIZED', 'use Basic credentials or an access token to obtain a token');
+    }
+    const { principal } = await this.authenticator.authenticate(req, res);
     const offline = query(req, 'offline_token') === 'true' && !isAnonymous(principal);
     await this.answer(res, principal, parseScopes(queryAll(req, 'scope')), offline);
   }
@@ -32,7 +29,7 @@ export class TokenEndpoint {
   async post(req: Request, res: Response): Promise<void> {
     const form = (req.body ?? {}) as Record<string, string | undefined>;
     const scopes = parseScopes(form.scope ? [form.scope] : []);
-    const principal = await this.withChallenge(req, () => this.grantPrincipal(req, form));
+    const principal = await this.grantPrincipal(req, form);
     await this.answer(res, principal, scopes, form.access_type === 'offline' || form.grant_type === 'refresh_token');
   }
 
@@ -70,17 +67,6 @@ export class TokenEndpoint {
         issued_at: issued.issuedAt,
         ...(refresh ? { refresh_token: refresh } : {}),
       });
-  }
-
-  private async withChallenge<T>(req: Request, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      if (err instanceof RegistryError && err.code === 'UNAUTHORIZED') {
-        throw new RegistryError('UNAUTHORIZED', err.message, err.detail, { 'WWW-Authenticate': registryChallenge(this.config, req) });
-      }
-      throw err;
-    }
   }
 }
 
