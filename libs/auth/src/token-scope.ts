@@ -21,7 +21,3 @@ export function parseScopes(params: string[]): ScopeEntry[] {
   }
   return entries;
 }
-
-export function formatScope(entry: ScopeEntry): string {
-  return `${entry.type}:${entry.name}:${entry.actions.join(',')}`;
-}

@@ -13,6 +13,11 @@ export interface BlobInfo {
   size: number;
 }
 
+/** What `statBlob` found: whether the bytes are in this server's store, or only upstream. */
+export interface BlobStat extends BlobInfo {
+  stored: boolean;
+}
+
 export interface UploadStatus {
   id: string;
   /** Bytes received so far. */
@@ -52,8 +57,9 @@ export interface DockerRepository {
   listImages(page: PageRequest): Promise<string[]>;
   referrers(image: string, digest: string, artifactType?: string): Promise<ReferrersIndex>;
 
-  statBlob(image: string, digest: string): Promise<BlobInfo>;
-  openBlob(image: string, digest: string, range?: ByteRange): Promise<Readable>;
+  statBlob(image: string, digest: string): Promise<BlobStat>;
+  /** Opens what `statBlob` found, so the blob is looked up once per request. */
+  openBlob(image: string, blob: BlobStat, range?: ByteRange): Promise<Readable>;
   deleteBlob(image: string, digest: string): Promise<void>;
   /** Links a blob another repository holds; null when the source does not have it. */
   mountBlob(image: string, digest: string, from: { repoKey: string; image: string }): Promise<BlobInfo | null>;

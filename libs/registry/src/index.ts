@@ -1,4 +1,5 @@
 export * from './docker-repository';
+export * from './read-capped';
 export * from './repository-resolver';
 export * from './catalog.service';
 export * from './registry.module';

@@ -23,7 +23,7 @@ export class BlobsHandler {
     }
     // Open before setting any header: if the bytes are gone from disk, the error must not go
     // out with this blob's digest and a year-long Cache-Control.
-    const stream = withBody && blob.size > 0 ? await repo.openBlob(image, digest, range) : undefined;
+    const stream = withBody && blob.size > 0 ? await repo.openBlob(image, blob, range) : undefined;
     ctx.res.set({
       'Content-Type': 'application/octet-stream',
       'Docker-Content-Digest': blob.digest,

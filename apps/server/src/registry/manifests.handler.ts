@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { WharfConfig } from '@wharf/config';
 import { RegistryError, parseAccept } from '@wharf/oci';
-import { RepositoryResolver } from '@wharf/registry';
+import { RepositoryResolver, readCapped } from '@wharf/registry';
 import { RegistryContext, urlFor } from './registry-context';
 
 type ManifestContext = RegistryContext<{ kind: 'manifest'; repoKey: string; image: string; reference: string }>;
@@ -50,17 +50,11 @@ export class ManifestsHandler {
     const limit = this.config.maxManifestBytes;
     const declared = Number(ctx.req.headers['content-length'] ?? 0);
     if (declared > limit) throw tooLarge(declared, limit);
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for await (const chunk of ctx.req) {
-      total += (chunk as Buffer).length;
-      if (total > limit) throw tooLarge(total, limit);
-      chunks.push(chunk as Buffer);
+    const body = await readCapped(ctx.req, limit, (size) => tooLarge(size, limit));
+    if (ctx.req.headers['content-length'] !== undefined && body.length !== declared) {
+      throw new RegistryError('SIZE_INVALID', `Content-Length is ${declared} but ${body.length} bytes arrived`);
     }
-    if (ctx.req.headers['content-length'] !== undefined && total !== declared) {
-      throw new RegistryError('SIZE_INVALID', `Content-Length is ${declared} but ${total} bytes arrived`);
-    }
-    return Buffer.concat(chunks);
+    return body;
   }
 }
 

@@ -7,7 +7,7 @@ import { Authentication } from '../auth/request-authenticator';
 import { registryChallenge } from '../auth/challenge';
 
 /** The token-protocol action a request needs: pull to read, push to write, delete to delete. */
-export function requiredAction(route: RegistryRoute, method: string): 'pull' | 'push' | 'delete' | undefined {
+function requiredAction(route: RegistryRoute, method: string): 'pull' | 'push' | 'delete' | undefined {
   if (route.kind === 'base' || route.kind === 'catalog') return undefined;
   if (method === 'GET' || method === 'HEAD') return route.kind === 'upload' ? 'push' : 'pull';
   if (method === 'DELETE' && (route.kind === 'manifest' || route.kind === 'blob')) return 'delete';

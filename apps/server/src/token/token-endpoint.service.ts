@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Request, Response } from 'express';
-import { ANONYMOUS, CredentialVerifier, Principal, RegistryTokenService, TokenIssuer, isAnonymous, parseScopes } from '@wharf/auth';
+import { CredentialVerifier, Principal, RegistryTokenService, TokenIssuer, isAnonymous, parseScopes } from '@wharf/auth';
 import { WharfConfig } from '@wharf/config';
 import { RegistryError } from '@wharf/oci';
 import { RequestAuthenticator } from '../auth/request-authenticator';
@@ -22,8 +22,7 @@ export class TokenEndpoint {
       throw new RegistryError('UNAUTHORIZED', 'use Basic credentials or an access token to obtain a token');
     }
     const { principal } = await this.authenticator.authenticate(req, res);
-    const offline = query(req, 'offline_token') === 'true' && !isAnonymous(principal);
-    await this.answer(res, principal, parseScopes(queryAll(req, 'scope')), offline);
+    await this.answer(res, principal, parseScopes(queryAll(req, 'scope')), query(req, 'offline_token') === 'true');
   }
 
   async post(req: Request, res: Response): Promise<void> {
@@ -56,7 +55,8 @@ export class TokenEndpoint {
 
   private async answer(res: Response, principal: Principal, scopes: ReturnType<typeof parseScopes>, withRefresh: boolean): Promise<void> {
     const issued = await this.issuer.issue(principal, scopes);
-    const refresh = withRefresh && principal !== ANONYMOUS ? this.tokens.issueRefresh(principal).token : undefined;
+    // Anonymous callers have nothing to refresh.
+    const refresh = withRefresh && !isAnonymous(principal) ? this.tokens.issueRefresh(principal).token : undefined;
     res
       .status(200)
       .set('Cache-Control', 'no-store')

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { RepositoryClass, RepositoryEntity } from '../entities';
-import { countRows } from './tag.queries';
+import { countRows } from './count-rows';
 import { ChangeFeed } from '../change-feed';
 import { ReadThroughCache } from '../read-through-cache';
 

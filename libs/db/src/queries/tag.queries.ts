@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { countRows } from './count-rows';
 import { Page } from './image.queries';
 import { ChangeFeed } from '../change-feed';
 
@@ -58,10 +59,4 @@ export class TagQueries {
     const rows = await this.db.query(`SELECT name FROM tags WHERE image_id = $1 ${after} ORDER BY name COLLATE "C" ${limit}`, params);
     return rows.map((r: { name: string }) => r.name);
   }
-}
-
-/** TypeORM's postgres driver returns `[rows, count]` for DELETE ... RETURNING. */
-export function countRows(result: unknown): number {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[1];
-  return Array.isArray(result) ? result.length : 0;
 }

@@ -1,5 +1,5 @@
 import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
-import { AccessControl, Principal, canAdminister, isAnonymous } from '@wharf/auth';
+import { AccessControl, Principal, canAdminister, isAnonymous, requireAdmin } from '@wharf/auth';
 import { RepositoryAction, RepositoryClass, RepositoryEntity, RepositoryQueries } from '@wharf/db';
 import { REMOTE_FIELDS, RemoteFields, RemoteSettingsBuilder } from './remote-settings-builder';
 
@@ -48,8 +48,7 @@ export class RepositoryAdminService {
   }
 
   async create(principal: Principal, key: string, definition: RepositoryDefinition): Promise<RepositoryView> {
-    if (isAnonymous(principal)) throw new UnauthorizedException('log in to create repositories');
-    if (!canAdminister(principal)) throw new ForbiddenException('only administrators create repositories');
+    requireAdmin(principal, 'create repositories');
     this.checkKey(key, definition);
     this.checkSupported(definition.rclass);
     this.checkFieldsFit(definition.rclass, definition);

@@ -20,9 +20,9 @@ export class LocalBlobService {
     return { digest: value, size: linked.size };
   }
 
-  async open(repo: RepositoryEntity, digest: string, range?: ByteRange): Promise<Readable> {
-    const info = await this.stat(repo, digest);
-    return this.storage.read(parseDigest(info.digest), range);
+  /** Reads a blob `stat` found linked: the link is not looked up again. */
+  open(blob: BlobInfo, range?: ByteRange): Promise<Readable> {
+    return this.storage.read(parseDigest(blob.digest), range);
   }
 
   /** Unlinks the blob from the repository; the bytes stay for other repositories or GC. */

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { ImageQueries, RepositoryEntity } from '@wharf/db';
 import { ByteRange } from '@wharf/storage';
-import { AppendRequest, BlobInfo, DockerRepository, ManifestContent, PageRequest, ReferrersIndex, UploadStatus } from '../docker-repository';
+import { AppendRequest, BlobInfo, BlobStat, DockerRepository, ManifestContent, PageRequest, ReferrersIndex, UploadStatus } from '../docker-repository';
 import { LocalBlobService } from './local-blob.service';
 import { LocalManifestService } from './local-manifest.service';
 import { LocalUploadService } from './local-upload.service';
@@ -50,12 +50,12 @@ export class LocalDockerRepository implements DockerRepository {
     return this.services.manifests.referrers(this.repo, image, digest, artifactType);
   }
 
-  statBlob(_image: string, digest: string): Promise<BlobInfo> {
-    return this.services.blobs.stat(this.repo, digest);
+  async statBlob(_image: string, digest: string): Promise<BlobStat> {
+    return { ...(await this.services.blobs.stat(this.repo, digest)), stored: true };
   }
 
-  openBlob(_image: string, digest: string, range?: ByteRange): Promise<Readable> {
-    return this.services.blobs.open(this.repo, digest, range);
+  openBlob(_image: string, blob: BlobStat, range?: ByteRange): Promise<Readable> {
+    return this.services.blobs.open(blob, range);
   }
 
   deleteBlob(_image: string, digest: string): Promise<void> {

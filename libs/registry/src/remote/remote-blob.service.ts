@@ -4,7 +4,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { BlobQueries } from '@wharf/db';
 import { Digest, RegistryError, parseDigest } from '@wharf/oci';
 import { BlobStorageDriver, ByteRange } from '@wharf/storage';
-import { BlobInfo } from '../docker-repository';
+import { BlobInfo, BlobStat } from '../docker-repository';
 import { RemoteTarget } from './remote-manifest.service';
 import { UpstreamClients } from './upstream-clients';
 import { header, unreachable, upstreamFailure, discard } from './upstream-errors';
@@ -29,21 +29,22 @@ export class RemoteBlobService {
     private readonly clients: UpstreamClients,
   ) {}
 
-  async stat(target: RemoteTarget, digest: string): Promise<BlobInfo> {
+  async stat(target: RemoteTarget, digest: string): Promise<BlobStat> {
     const value = parseDigest(digest).value;
     const cached = await this.blobs.findLinked(target.repo.id, value);
-    if (cached) return { digest: value, size: cached.size };
+    if (cached) return { digest: value, size: cached.size, stored: true };
     if (target.settings.offline) throw new RegistryError('BLOB_UNKNOWN', `blob ${value} is not cached and ${target.repo.key} is offline`);
     const res = await this.request(target, 'HEAD', value);
     discard(res.body);
     const size = Number(header(res, 'content-length'));
     if (!Number.isSafeInteger(size)) throw new RegistryError('UNAVAILABLE', `the upstream gave no size for blob ${value}`);
-    return { digest: value, size };
+    return { digest: value, size, stored: false };
   }
 
-  async open(target: RemoteTarget, digest: string, range?: ByteRange): Promise<Readable> {
-    const parsed = parseDigest(digest);
-    if (await this.blobs.findLinked(target.repo.id, parsed.value)) return this.storage.read(parsed, range);
+  async open(target: RemoteTarget, blob: BlobStat, range?: ByteRange): Promise<Readable> {
+    const parsed = parseDigest(blob.digest);
+    // Only a blob `stat` found upstream is looked up again: it may have been cached meanwhile.
+    if (blob.stored || (await this.blobs.findLinked(target.repo.id, parsed.value))) return this.storage.read(parsed, range);
     if (target.settings.offline) throw new RegistryError('BLOB_UNKNOWN', `blob ${parsed.value} is not cached and ${target.repo.key} is offline`);
 
     const key = `${target.repo.id}|${parsed.value}`;

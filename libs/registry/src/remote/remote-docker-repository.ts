@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { ImageQueries, RepositoryEntity } from '@wharf/db';
 import { RegistryError } from '@wharf/oci';
 import { ByteRange } from '@wharf/storage';
-import { BlobInfo, DockerRepository, ManifestContent, PageRequest, ReferrersIndex, UploadStatus } from '../docker-repository';
+import { BlobInfo, BlobStat, DockerRepository, ManifestContent, PageRequest, ReferrersIndex, UploadStatus } from '../docker-repository';
 import { LocalManifestService } from '../local/local-manifest.service';
 import { RemoteBlobService } from './remote-blob.service';
 import { RemoteManifestService, RemoteTarget } from './remote-manifest.service';
@@ -49,12 +49,12 @@ export class RemoteDockerRepository implements DockerRepository {
     return this.services.localManifests.referrers(this.repo, image, digest, artifactType);
   }
 
-  statBlob(image: string, digest: string): Promise<BlobInfo> {
+  statBlob(image: string, digest: string): Promise<BlobStat> {
     return this.services.blobs.stat(this.target(image), digest);
   }
 
-  openBlob(image: string, digest: string, range?: ByteRange): Promise<Readable> {
-    return this.services.blobs.open(this.target(image), digest, range);
+  openBlob(image: string, blob: BlobStat, range?: ByteRange): Promise<Readable> {
+    return this.services.blobs.open(this.target(image), blob, range);
   }
 
   async mountBlob(): Promise<BlobInfo | null> {

@@ -9,7 +9,8 @@ import { LocalManifestService } from '../local/local-manifest.service';
 import { NegativeCache } from './negative-cache';
 import { RemoteSettings } from './remote-settings';
 import { UpstreamClients } from './upstream-clients';
-import { header, readCapped, unreachable, upstreamFailure, discard } from './upstream-errors';
+import { readCapped } from '../read-capped';
+import { header, unreachable, upstreamFailure, discard } from './upstream-errors';
 import { UpstreamUnavailableError } from './upstream';
 
 const NOT_FOUND_TTL_MS = 30_000;
@@ -103,7 +104,8 @@ export class RemoteManifestService {
       if (res.status === 404) this.notFound.add(key);
       throw upstreamFailure(res, 'MANIFEST_UNKNOWN', what);
     }
-    const content = await readCapped(res.body, this.config.maxManifestBytes);
+    const limit = this.config.maxManifestBytes;
+    const content = await readCapped(res.body, limit, () => new RegistryError('UNAVAILABLE', `the upstream sent a manifest over the ${limit}-byte limit`));
     const expected = isDigestLike(reference) ? parseDigest(reference) : undefined;
     const algorithm = expected?.algorithm ?? 'sha256';
     const digest = `${algorithm}:${createHash(algorithm).update(content).digest('hex')}`;

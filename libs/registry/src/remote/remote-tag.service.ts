@@ -4,7 +4,8 @@ import { PageRequest } from '../docker-repository';
 import { LocalManifestService } from '../local/local-manifest.service';
 import { RemoteTarget } from './remote-manifest.service';
 import { UpstreamClients } from './upstream-clients';
-import { discard, readCapped } from './upstream-errors';
+import { readCapped } from '../read-capped';
+import { discard } from './upstream-errors';
 
 const MAX_TAG_LIST_BYTES = 16 * 1024 * 1024;
 
@@ -34,7 +35,7 @@ export class RemoteTagService {
         discard(res.body);
         throw new Error(`upstream answered ${res.status}`);
       }
-      const body = JSON.parse((await readCapped(res.body, MAX_TAG_LIST_BYTES)).toString('utf8')) as { tags?: string[] | null };
+      const body = JSON.parse((await readCapped(res.body, MAX_TAG_LIST_BYTES, () => new RegistryError('UNAVAILABLE', `the upstream sent a tag list over the ${MAX_TAG_LIST_BYTES}-byte limit`))).toString('utf8')) as { tags?: string[] | null };
       return (body.tags ?? []).slice().sort(byteOrder);
     } catch (err) {
       if (err instanceof RegistryError) throw err;

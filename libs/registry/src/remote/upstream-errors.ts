@@ -30,18 +30,3 @@ export function discard(body: Readable): void {
   body.on('error', () => undefined);
   body.resume();
 }
-
-/** Reads a small body (a manifest) with a cap; bigger is refused before it is all in memory. */
-export async function readCapped(body: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    total += (chunk as Buffer).length;
-    if (total > limit) {
-      body.destroy();
-      throw new RegistryError('UNAVAILABLE', `the upstream sent a manifest over the ${limit}-byte limit`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
