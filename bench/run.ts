@@ -74,7 +74,7 @@ async function main(): Promise<number> {
     database = wharf.database ?? '';
     context.push(`Wharf: ${commit()}, metadata in ${database}`);
 
-    for (const [name, workload] of WORKLOADS) {
+    for (const [name, workload] of selected(WORKLOADS)) {
       if (run.signal.aborted) {
         rows.push({ workload: name, unit: '', better: 'higher', wharf: 'skipped', distribution: 'skipped', note: String(run.signal.reason?.message ?? 'aborted') });
         continue;
@@ -119,11 +119,20 @@ async function main(): Promise<number> {
   );
   const report: Report = { title: `Wharf vs Distribution${quick ? ' (BENCH_QUICK: sizes and durations / 10)' : ''}`, context, rows, notes };
   console.log(`\n${renderText(report)}\n`);
-  const out = path.join(__dirname, 'results', quick ? 'quick.md' : 'latest.md');
+  const out = path.join(__dirname, 'results', process.env.BENCH_ONLY ? 'partial.md' : quick ? 'quick.md' : 'latest.md');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, renderMarkdown(report));
   console.log(`written to ${path.relative(process.cwd(), out)}`);
   return rows.some((r) => r.wharf === 'failed' || r.distribution === 'failed' || r.wharf === 'timed out' || r.distribution === 'timed out') ? 1 : 0;
+}
+
+/** BENCH_ONLY=pull-through,tags/list runs only the named workloads, for working on one of them. */
+function selected(workloads: [string, Workload][]): [string, Workload][] {
+  const only = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
+  if (!only) return workloads;
+  const unknown = only.filter((name) => !workloads.some(([known]) => known === name));
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY names unknown workloads: ${unknown.join(', ')}; known: ${workloads.map(([n]) => n).join(', ')}`);
+  return workloads.filter(([name]) => only.includes(name));
 }
 
 function fmt(v: number | string): string {

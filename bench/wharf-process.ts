@@ -26,7 +26,9 @@ export async function startWharfProcess(env: Record<string, string> = {}, startT
   const port = await freePort();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-bench-'));
   const main = path.join(__dirname, '..', 'dist', 'apps', 'server', 'src', 'main.js');
-  const child: ChildProcess = spawn(process.execPath, [main], {
+  // BENCH_WHARF_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the Wharf process alone.
+  const nodeArgs = process.env.BENCH_WHARF_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, main], {
     env: { ...process.env, PORT: String(port), WHARF_HOST: '127.0.0.1', WHARF_DATA_DIR: dataDir, LOG_LEVEL: 'warn', WHARF_SHUTDOWN_GRACE_SECONDS: '1', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

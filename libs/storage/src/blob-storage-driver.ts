@@ -47,6 +47,13 @@ export abstract class BlobStorageDriver {
   abstract appendUpload(uploadId: string, body: Readable, options: AppendOptions): Promise<number>;
 
   /**
+   * Checks the upload against `digest` (and `expectedSize` when given) without storing it:
+   * the same checks and errors as commitUpload (a mismatching upload is deleted). Lets a
+   * caller act on verified bytes before the slower durable commit.
+   */
+  abstract verifyUpload(uploadId: string, digest: Digest, expectedSize?: number): Promise<{ size: number }>;
+
+  /**
    * Verifies the upload against `digest` (and `expectedSize` when given), makes it durable
    * (fsync of the file and the directory) and moves it into the content-addressed store. If
    * the blob is already stored, the upload is dropped (dedup). On mismatch throws

@@ -1,10 +1,10 @@
 import { createHash, Hash } from 'node:crypto';
-import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { FileHandle, mkdir, open, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { Digest, RegistryError } from '@wharf/oci';
+import { appendBatched } from './batched-file-append';
 import { AppendOptions, BlobStorageDriver, ByteRange } from './blob-storage-driver';
 
 /** Large buffers cut syscalls per blob; layers are often hundreds of MiB. */
@@ -137,37 +137,40 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
 
       let received = 0;
       const { expectedLength } = options;
-      const out = createWriteStream('', { fd: handle, highWaterMark: HIGH_WATER_MARK });
       try {
-        await pipeline(
-          body,
-          async function* (source: AsyncIterable<Buffer>) {
-            for await (const chunk of source) {
-              received += chunk.length;
-              // Stop early rather than write an oversized body to disk.
-              if (expectedLength !== undefined && received > expectedLength) throw lengthMismatch(expectedLength, received);
-              working?.update(chunk);
-              yield chunk;
-            }
-          },
-          out,
-        );
+        await appendBatched(body, handle, (chunk) => {
+          received += chunk.length;
+          // Stop early rather than write an oversized body to disk.
+          if (expectedLength !== undefined && received > expectedLength) throw lengthMismatch(expectedLength, received);
+          working?.update(chunk);
+        });
         if (expectedLength !== undefined && received !== expectedLength) throw lengthMismatch(expectedLength, received);
       } catch (err) {
-        // The stream closes the handle; wait so no write lands after the truncate.
-        await closed(out);
         // A concurrent deleteUpload leaves nothing to cut back; report the original failure.
         await truncate(file, previousSize).catch((truncateErr) => {
           if (truncateErr.code !== 'ENOENT') throw truncateErr;
         });
         throw err;
+      } finally {
+        await handle.close();
       }
-      await closed(out);
 
       const size = previousSize + received;
       if (working) this.hashes.set(uploadId, { hash: working, offset: size });
       else this.hashes.delete(uploadId);
       return size;
+    });
+  }
+
+  verifyUpload(uploadId: string, digest: Digest, expectedSize?: number): Promise<{ size: number }> {
+    return this.exclusive(uploadId, async () => {
+      const file = await this.uploadPath(uploadId);
+      const handle = await openUpload(file, 'r');
+      try {
+        return { size: await this.verify(uploadId, file, handle, digest, expectedSize) };
+      } finally {
+        await handle.close();
+      }
     });
   }
 
@@ -178,19 +181,7 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
       const handle = await openUpload(file, 'r');
       let size: number;
       try {
-        size = (await handle.stat()).size;
-        if (expectedSize !== undefined && size !== expectedSize) {
-          await this.discardUpload(uploadId, file);
-          throw new RegistryError('SIZE_INVALID', `upload holds ${size} bytes but ${expectedSize} were declared`);
-        }
-        const computed = await this.digestOf(uploadId, handle, size, digest.algorithm);
-        if (computed !== digest.hex) {
-          await this.discardUpload(uploadId, file);
-          throw new RegistryError(
-            'DIGEST_INVALID',
-            `upload content does not match: expected ${digest.value}, computed ${digest.algorithm}:${computed}`,
-          );
-        }
+        size = await this.verify(uploadId, file, handle, digest, expectedSize);
         // The rename below is only durable if the data it points at reached the disk first.
         await handle.sync();
       } finally {
@@ -219,6 +210,21 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
   private async discardUpload(uploadId: string, file: string): Promise<void> {
     this.hashes.delete(uploadId);
     await unlinkIfExists(file);
+  }
+
+  /** The upload's size once its bytes match `digest` (and `expectedSize`); otherwise discards it and throws. */
+  private async verify(uploadId: string, file: string, handle: FileHandle, digest: Digest, expectedSize?: number): Promise<number> {
+    const size = (await handle.stat()).size;
+    if (expectedSize !== undefined && size !== expectedSize) {
+      await this.discardUpload(uploadId, file);
+      throw new RegistryError('SIZE_INVALID', `upload holds ${size} bytes but ${expectedSize} were declared`);
+    }
+    const computed = await this.digestOf(uploadId, handle, size, digest.algorithm);
+    if (computed !== digest.hex) {
+      await this.discardUpload(uploadId, file);
+      throw new RegistryError('DIGEST_INVALID', `upload content does not match: expected ${digest.value}, computed ${digest.algorithm}:${computed}`);
+    }
+    return size;
   }
 
   /** The upload's hex digest, from the running hash when it covers the whole file. */
@@ -260,11 +266,6 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
       if (this.locks.get(uploadId) === tail) this.locks.delete(uploadId);
     }
   }
-}
-
-/** Resolves once a stream has released its file; unlike events.once, ignores its 'error'. */
-function closed(stream: Writable): Promise<void> {
-  return stream.closed ? Promise.resolve() : new Promise((resolve) => stream.once('close', () => resolve()));
 }
 
 function lengthMismatch(expected: number, received: number): RegistryError {

@@ -91,11 +91,9 @@ export class RemoteBlobService {
     // this line: both sides must hear of it, or the client stalls.
     finished(body, (err) => err && (toDisk.destroy(err), toClient.destroy(err)));
 
-    const done = this.cache(target, digest, uploadId, toDisk, length);
-    done.then(
-      () => verified(),
-      (err) => verified(err instanceof Error ? err : new Error(String(err))),
-    );
+    const done = this.cache(target, digest, uploadId, toDisk, length, () => verified());
+    // Released by the callback once the bytes check out; an earlier failure releases it too.
+    done.catch((err) => verified(err instanceof Error ? err : new Error(String(err))));
     settle(done);
     return toClient;
   }
@@ -114,10 +112,16 @@ export class RemoteBlobService {
     return { body: res.body, length: Number.isSafeInteger(length) ? length : undefined, uploadId };
   }
 
-  /** Writes the download to the store; only bytes matching the digest are kept. */
-  private async cache(target: RemoteTarget, digest: Digest, uploadId: string, body: Readable, length?: number): Promise<BlobInfo> {
+  /**
+   * Writes the download to the store; only bytes matching the digest are kept. `onVerified`
+   * runs as soon as they match, before the durable commit (fsync of the whole blob): the
+   * client has all it needs then, and a commit that fails later costs only the cache entry.
+   */
+  private async cache(target: RemoteTarget, digest: Digest, uploadId: string, body: Readable, length: number | undefined, onVerified: () => void): Promise<BlobInfo> {
     try {
       await this.storage.appendUpload(uploadId, body, { expectedOffset: 0, expectedLength: length });
+      await this.storage.verifyUpload(uploadId, digest);
+      onVerified();
       const { size } = await this.storage.commitUpload(uploadId, digest);
       await this.blobs.recordAndLink(target.repo.id, digest.value, size);
       return { digest: digest.value, size };
