@@ -126,7 +126,8 @@ describe('remote repositories: blobs', () => {
     expect(first.headers.get('docker-content-digest')).toBe(layer.digest);
     expect(first.headers.get('content-length')).toBe(String(layer.bytes.length));
     expect(blobRequests(proxy, 'GET', name, layer.digest)).toBe(1);
-    expect(await blobFileExists(server, layer.digest)).toBe(true);
+    // The client has its verified bytes before the cache commit (fsync, rename) completes.
+    await eventually(async () => expect(await blobFileExists(server, layer.digest)).toBe(true));
 
     await upstream.down();
     proxy.clearRequests();
@@ -211,7 +212,7 @@ describe('remote repositories: blobs', () => {
     expect(good).toMatchObject({ status: 200, length: layer.bytes.length, digest: layer.digest });
     expect(good.error).toBeUndefined();
     expect(blobRequests(proxy, 'GET', name, layer.digest)).toBe(2);
-    expect(await blobFileExists(server, layer.digest)).toBe(true);
+    await eventually(async () => expect(await blobFileExists(server, layer.digest)).toBe(true));
   });
 
   it.each([

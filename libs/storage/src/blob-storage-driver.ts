@@ -24,7 +24,8 @@ export abstract class BlobStorageDriver {
   abstract stat(digest: Digest): Promise<{ size: number } | null>;
 
   /**
-   * A stream of a stored blob or of an inclusive range of it. Throws BLOB_UNKNOWN when the
+   * A stream of a stored blob or of an inclusive range of it (the filesystem driver's is a
+   * FileRangeStream: prefer its `pipeInto` for sending it). Throws BLOB_UNKNOWN when the
    * blob is not stored. The caller validates the range against the size first.
    */
   abstract read(digest: Digest, range?: ByteRange): Promise<Readable>;

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Digest, RegistryError } from '@wharf/oci';
 import { appendBatched } from './batched-file-append';
+import { FileRangeStream } from './file-range-stream';
 import { AppendOptions, BlobStorageDriver, ByteRange } from './blob-storage-driver';
 
 /** Large buffers cut syscalls per blob; layers are often hundreds of MiB. */
@@ -79,8 +80,14 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
       if (err.code === 'ENOENT') throw new RegistryError('BLOB_UNKNOWN', `blob ${digest.value} is not stored`);
       throw err;
     }
-    // The stream owns the handle and closes it on end or destroy.
-    return createReadStream('', { fd: handle, start: range?.start, end: range?.end, highWaterMark: HIGH_WATER_MARK });
+    try {
+      const end = range ? range.end : (await handle.stat()).size - 1;
+      // The stream owns the handle and closes it on end or destroy.
+      return new FileRangeStream(handle, range?.start ?? 0, end);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
   }
 
   async delete(digest: Digest): Promise<void> {

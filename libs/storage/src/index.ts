@@ -1,3 +1,4 @@
 export * from './blob-storage-driver';
 export * from './filesystem-blob-storage.driver';
 export * from './data-dir-probe';
+export * from './file-range-stream';

@@ -1,9 +1,9 @@
-import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
 import { RegistryError } from '@wharf/oci';
 import { RepositoryResolver } from '@wharf/registry';
 import { parseRangeHeader } from './http-range';
 import { RegistryContext } from './registry-context';
+import { sendBlobBody } from './send-blob-body';
 
 type BlobContext = RegistryContext<{ kind: 'blob'; repoKey: string; image: string; digest: string }>;
 
@@ -40,8 +40,7 @@ export class BlobsHandler {
       ctx.res.end();
       return;
     }
-    // A client that goes away mid-download is not an error worth rendering.
-    await pipeline(stream, ctx.res).catch(() => ctx.res.destroy());
+    await sendBlobBody(stream, ctx.res);
   }
 
   async delete(ctx: BlobContext): Promise<void> {

@@ -49,12 +49,17 @@ export class RemoteBlobService {
 
     const key = `${target.repo.id}|${parsed.value}`;
     const running = this.downloads.get(key);
-    if (running || range) {
-      // Followers and range requests are served from disk once the one download is done.
-      await (running ?? this.drain(await this.download(target, parsed, key)));
+    if (running) {
+      // Followers are served from disk once the one download is stored.
+      await running;
       return this.storage.read(parsed, range);
     }
-    return this.download(target, parsed, key);
+    const download = await this.download(target, parsed, key);
+    if (!range) return download.stream;
+    // A range is cut from the stored blob: download it whole first, for nobody.
+    download.stream.on('error', () => undefined).resume(); // its failure is `stored`'s
+    await download.stored;
+    return this.storage.read(parsed, range);
   }
 
   /**
@@ -62,7 +67,7 @@ export class RemoteBlobService {
    * started it. The download is registered before the first await, so requests arriving
    * meanwhile follow it instead of starting their own.
    */
-  private async download(target: RemoteTarget, digest: Digest, key: string): Promise<Readable> {
+  private async download(target: RemoteTarget, digest: Digest, key: string): Promise<{ stream: Readable; stored: Promise<BlobInfo> }> {
     let settle!: (outcome: Promise<BlobInfo>) => void;
     const shared = new Promise<BlobInfo>((resolve) => (settle = resolve));
     shared.catch(() => undefined);
@@ -95,7 +100,7 @@ export class RemoteBlobService {
     // Released by the callback once the bytes check out; an earlier failure releases it too.
     done.catch((err) => verified(err instanceof Error ? err : new Error(String(err))));
     settle(done);
-    return toClient;
+    return { stream: toClient, stored: done };
   }
 
   /** The upstream response and an upload area to write it to. */
@@ -130,11 +135,6 @@ export class RemoteBlobService {
       this.logger.warn({ msg: 'upstream blob not cached', remote: target.repo.key, digest: digest.value, error: (err as Error).message });
       throw err;
     }
-  }
-
-  private async drain(stream: Readable): Promise<void> {
-    stream.resume();
-    await new Promise<void>((resolve, reject) => stream.on('end', resolve).on('error', reject));
   }
 
   private async request(target: RemoteTarget, method: 'GET' | 'HEAD', digest: string) {
