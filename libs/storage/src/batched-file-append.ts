@@ -13,17 +13,24 @@ const APPEND_BATCH_CHUNKS = 256;
  * Appends `source` to `handle` (opened with O_APPEND) in large batches, with one batch being
  * written while the next fills, so receiving and writing overlap. At most two batches are held
  * in memory; while the second waits, the source is not read (backpressure reaches the sender).
- * `inspect` sees every chunk in order before it is written (hashing, length checks) and may
- * throw to stop. On any failure, returns only after the write in flight has settled, so the
+ * `inspect` sees every chunk in order before it is written (length checks) and may throw to
+ * stop; `written` hears the running total each time a batch is down. On any failure, returns only after the write in flight has settled, so the
  * caller can cut the file back without a late write landing after it.
  */
-export async function appendBatched(source: AsyncIterable<Buffer>, handle: FileHandle, inspect: (chunk: Buffer) => void): Promise<void> {
+export async function appendBatched(
+  source: AsyncIterable<Buffer>,
+  handle: FileHandle,
+  inspect: (chunk: Buffer) => void,
+  written: (total: number) => void = () => undefined,
+): Promise<void> {
   let batch: Buffer[] = [];
   let batchBytes = 0;
+  let total = 0;
   let inFlight: Promise<void> = Promise.resolve();
   const flush = async () => {
     await inFlight;
-    inFlight = writeAll(handle, batch);
+    const size = (total += batchBytes);
+    inFlight = writeAll(handle, batch).then(() => written(size));
     inFlight.catch(() => undefined); // awaited later; not an unhandled rejection meanwhile
     batch = [];
     batchBytes = 0;

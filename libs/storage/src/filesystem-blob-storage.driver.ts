@@ -1,23 +1,15 @@
-import { createHash, Hash } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
+import { constants } from 'node:fs';
 import { FileHandle, mkdir, open, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Digest, RegistryError } from '@wharf/oci';
 import { appendBatched } from './batched-file-append';
 import { FileRangeStream } from './file-range-stream';
+import { UploadHasher } from './upload-hasher';
 import { AppendOptions, BlobStorageDriver, ByteRange } from './blob-storage-driver';
 
-/** Large buffers cut syscalls per blob; layers are often hundreds of MiB. */
-const HIGH_WATER_MARK = 1024 * 1024;
 const UPLOAD_ID = /^[0-9a-f-]{36}$/;
 const HEX = /^[0-9a-f]+$/;
-
-/** A running sha256 over the first `offset` bytes of an upload file. */
-interface HashState {
-  hash: Hash;
-  offset: number;
-}
 
 /**
  * Stores blobs as plain files: `<root>/blobs/<algorithm>/<2 hex>/<hex>`, with uploads in
@@ -28,12 +20,11 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
   private readonly blobsDir: string;
   private readonly uploadsDir: string;
   /**
-   * Hashing while the bytes stream in saves re-reading a large upload at commit. The state is
-   * only an optimisation: it is lost on restart and commit falls back to hashing the file.
-   * Trusting it assumes appends to one upload never overlap across instances; the upload
-   * session's offset check in the database is what guarantees that.
+   * Hashing while the bytes are written saves re-reading a large upload at commit. Trusting
+   * its running state assumes appends to one upload never overlap across instances; the
+   * upload session's offset check in the database is what guarantees that.
    */
-  private readonly hashes = new Map<string, HashState>();
+  private readonly hasher = new UploadHasher();
   /** Per-upload queue: overlapping appends would interleave bytes and desync the hash state. */
   private readonly locks = new Map<string, Promise<void>>();
   private ready?: Promise<void>;
@@ -97,7 +88,7 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
 
   async createUpload(uploadId: string): Promise<void> {
     const file = await this.uploadPath(uploadId);
-    this.hashes.delete(uploadId);
+    this.hasher.forget(uploadId);
     // 'wx' fails on an existing file: a reused id must not adopt someone else's bytes.
     const handle = await open(file, 'wx');
     await handle.close();
@@ -135,36 +126,33 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
         );
       }
 
-      // Hash into a copy so a failed append leaves the stored state exactly as it was, matching
-      // the file once it is cut back. Without a state covering the file so far, only an empty
-      // upload can start one; otherwise commit hashes the file.
-      const state = this.hashes.get(uploadId);
-      const working =
-        state && state.offset === previousSize ? state.hash.copy() : previousSize === 0 ? createHash('sha256') : undefined;
-
       let received = 0;
       const { expectedLength } = options;
       try {
-        await appendBatched(body, handle, (chunk) => {
-          received += chunk.length;
-          // Stop early rather than write an oversized body to disk.
-          if (expectedLength !== undefined && received > expectedLength) throw lengthMismatch(expectedLength, received);
-          working?.update(chunk);
-        });
+        await appendBatched(
+          body,
+          handle,
+          (chunk) => {
+            received += chunk.length;
+            // Stop early rather than write an oversized body to disk.
+            if (expectedLength !== undefined && received > expectedLength) throw lengthMismatch(expectedLength, received);
+          },
+          (written) => this.hasher.extend(uploadId, file, previousSize + written),
+        );
         if (expectedLength !== undefined && received !== expectedLength) throw lengthMismatch(expectedLength, received);
       } catch (err) {
         // A concurrent deleteUpload leaves nothing to cut back; report the original failure.
         await truncate(file, previousSize).catch((truncateErr) => {
           if (truncateErr.code !== 'ENOENT') throw truncateErr;
         });
+        this.hasher.rewind(uploadId, previousSize);
         throw err;
       } finally {
         await handle.close();
       }
 
       const size = previousSize + received;
-      if (working) this.hashes.set(uploadId, { hash: working, offset: size });
-      else this.hashes.delete(uploadId);
+      this.hasher.extend(uploadId, file, size, true);
       return size;
     });
   }
@@ -205,7 +193,7 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
       // over it then swaps identical, verified bytes, which readers cannot tell apart.
       await rename(file, target);
       await fsyncDir(dirname(target));
-      this.hashes.delete(uploadId);
+      this.hasher.forget(uploadId);
       return { size };
     });
   }
@@ -215,7 +203,7 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
   }
 
   private async discardUpload(uploadId: string, file: string): Promise<void> {
-    this.hashes.delete(uploadId);
+    this.hasher.forget(uploadId);
     await unlinkIfExists(file);
   }
 
@@ -226,22 +214,12 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
       await this.discardUpload(uploadId, file);
       throw new RegistryError('SIZE_INVALID', `upload holds ${size} bytes but ${expectedSize} were declared`);
     }
-    const computed = await this.digestOf(uploadId, handle, size, digest.algorithm);
+    const computed = await this.hasher.digest(uploadId, file, size, digest.algorithm);
     if (computed !== digest.hex) {
       await this.discardUpload(uploadId, file);
       throw new RegistryError('DIGEST_INVALID', `upload content does not match: expected ${digest.value}, computed ${digest.algorithm}:${computed}`);
     }
     return size;
-  }
-
-  /** The upload's hex digest, from the running hash when it covers the whole file. */
-  private async digestOf(uploadId: string, handle: FileHandle, size: number, algorithm: Digest['algorithm']): Promise<string> {
-    const state = this.hashes.get(uploadId);
-    if (algorithm === 'sha256' && state && state.offset === size) return state.hash.copy().digest('hex');
-    const hash = createHash(algorithm);
-    const input = createReadStream('', { fd: handle, start: 0, autoClose: false, highWaterMark: HIGH_WATER_MARK });
-    for await (const chunk of input) hash.update(chunk);
-    return hash.digest('hex');
   }
 
   private blobPath(digest: Digest): string {
