@@ -7,13 +7,14 @@ import { DatabaseModule } from '@wharf/db';
 import { RegistryModule } from '@wharf/registry';
 import { DataDirProbe } from '@wharf/storage';
 import { HealthController } from './health/health.controller';
-import { HttpExceptionFilter } from './http-exception.filter';
+import { ErrorResponder } from './errors/error-responder';
+import { HttpExceptionFilter } from './errors/http-exception.filter';
 import { RequestIdMiddleware } from './logging/request-id.middleware';
 import { BlobsHandler } from './registry/blobs.handler';
 import { ListingsHandler } from './registry/listings.handler';
 import { ManifestsHandler } from './registry/manifests.handler';
-import { RegistryController } from './registry/registry.controller';
 import { RegistryDispatcher } from './registry/registry.dispatcher';
+import { RegistryLane } from './registry/registry-lane';
 import { UploadsHandler } from './registry/uploads.handler';
 import { RepositoriesController } from './repositories/repositories.controller';
 import { ApiAuthGuard } from './auth/api-auth.guard';
@@ -30,10 +31,13 @@ export class AppModule implements NestModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(databaseUrl, { poolSize, shared: !!config.databaseUrl }), AuthModule, PassportModule, RegistryModule, SecurityModule],
-      // The token controller comes before the registry's catch-all /v2/* routes.
-      controllers: [HealthController, TokenController, RepositoriesController, RegistryController],
+      // Registry routes are not controllers: RegistryLane serves them ahead of Nest's router.
+      controllers: [HealthController, TokenController, RepositoriesController],
       providers: [
+        ErrorResponder,
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
+        RequestIdMiddleware,
+        RegistryLane,
         { provide: APP_GUARD, useClass: ApiAuthGuard },
         RegistryJwtStrategy,
         RequestAuthenticator,

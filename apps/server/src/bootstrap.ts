@@ -8,7 +8,8 @@ import { json, NextFunction, Request, Response, urlencoded } from 'express';
 import { WharfConfig } from '@wharf/config';
 import { EmbeddedDatabase } from '@wharf/db';
 import { AppModule } from './app.module';
-import { isRegistryPath } from './http-exception.filter';
+import { RegistryLane } from './registry/registry-lane';
+import { isRegistryPath } from './registry/registry-paths';
 import { JsonLogger } from './logging/json-logger';
 
 export interface RunningWharf {
@@ -59,6 +60,8 @@ function configureHttp(app: NestExpressApplication): void {
   app.set('trust proxy', 'loopback');
   app.set('etag', false);
   app.disable('x-powered-by');
+  // Before the body parsers and Nest's routes, which registry requests do not need.
+  app.use(app.get(RegistryLane).middleware);
   // Registry bodies (blobs, manifests) are streamed by their handlers; only the REST API parses JSON.
   const parseJson = json({ limit: '1mb' });
   const parseForm = urlencoded({ extended: false, limit: '64kb' });

@@ -2,12 +2,11 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Request, Response } from 'express';
 import { RegistryError } from '@wharf/oci';
-import { isRegistryPath } from '../http-exception.filter';
 import { IS_PUBLIC } from './public.decorator';
 import { RequestAuthenticator } from './request-authenticator';
 
 /**
- * Authenticates every REST request (registry routes authenticate in their dispatcher) and
+ * Authenticates every REST request (registry routes never get here: RegistryLane serves them) and
  * puts the Principal on the request; services decide what it may do. Credentials that are
  * sent must be valid: bad ones are 401, never quietly anonymous.
  */
@@ -21,7 +20,7 @@ export class ApiAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
-    if (isPublic || isRegistryPath(req.path)) return true;
+    if (isPublic) return true;
     // Bad credentials are a 401, never quietly anonymous; the exception filter adds the challenge.
     const auth = await this.authenticator.authenticate(req, context.switchToHttp().getResponse<Response>());
     // A registry JWT grants registry actions only; accepted here it would stand for its whole user.

@@ -1,24 +1,23 @@
 import { STATUS_CODES } from 'node:http';
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
-import { WharfConfig } from '@wharf/config';
-import { API_CHALLENGE, registryChallenge } from './auth/challenge';
+import { HttpException, Injectable, Logger } from '@nestjs/common';
 import { Request, Response } from 'express';
+import { WharfConfig } from '@wharf/config';
 import { ERROR_CATALOGUE, RegistryError } from '@wharf/oci';
+import { API_CHALLENGE, registryChallenge } from '../auth/challenge';
+import { isRegistryPath } from '../registry/registry-paths';
 
 /**
  * Renders every error: registry routes get the distribution spec's
- * `{"errors":[{code,message,detail}]}`, the REST API a JSON problem body.
+ * `{"errors":[{code,message,detail}]}`, the REST API a JSON problem body. Used by the Nest
+ * exception filter and by the registry lane, which runs outside Nest's routing.
  */
-@Catch()
 @Injectable()
-export class HttpExceptionFilter implements ExceptionFilter {
+export class ErrorResponder {
   private readonly logger = new Logger('HttpExceptionFilter');
 
   constructor(private readonly config: WharfConfig) {}
 
-  catch(exception: unknown, host: ArgumentsHost): void {
-    const req = host.switchToHttp().getRequest<Request>();
-    const res = host.switchToHttp().getResponse<Response>();
+  respond(exception: unknown, req: Request, res: Response): void {
     if (res.headersSent) {
       // Mid-stream failure: the only honest signal left is a broken connection.
       res.destroy();
@@ -55,10 +54,6 @@ export class HttpExceptionFilter implements ExceptionFilter {
       });
     }
   }
-}
-
-export function isRegistryPath(path: string): boolean {
-  return path === '/v2' || path.startsWith('/v2/') || /^\/api\/docker\/[^/]+\/v2(\/|$)/.test(path);
 }
 
 function toRegistryError(exception: unknown): RegistryError {
