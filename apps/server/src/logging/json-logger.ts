@@ -3,6 +3,11 @@ import { LogLevel } from '@wharf/config';
 
 const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
+/** Whether a record at `level` is written when the configured threshold is `threshold`. */
+export function levelEnabled(level: LogLevel, threshold: LogLevel): boolean {
+  return RANK[level] <= RANK[threshold];
+}
+
 /** One JSON object per line on stdout: easy to ship and to grep. */
 export class JsonLogger implements LoggerService {
   constructor(private readonly level: LogLevel) {}
@@ -24,7 +29,7 @@ export class JsonLogger implements LoggerService {
   }
 
   private write(level: LogLevel, message: unknown, context?: string): void {
-    if (RANK[level] > RANK[this.level]) return;
+    if (!levelEnabled(level, this.level)) return;
     const fields = typeof message === 'object' && message !== null ? message : { msg: String(message) };
     process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, context, ...fields })}\n`);
   }

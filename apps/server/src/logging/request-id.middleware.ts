@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, NestMiddleware } from '@nestjs/common';
 import { NextFunction, Request, Response } from 'express';
+import { WharfConfig } from '@wharf/config';
+import { levelEnabled } from './json-logger';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -17,11 +19,18 @@ const INCOMING_ID = /^[A-Za-z0-9._-]{1,64}$/;
 @Injectable()
 export class RequestIdMiddleware implements NestMiddleware {
   private readonly logger = new Logger('http');
+  /** Below info (LOG_LEVEL=warn) the access log is off, and so is its per-request bookkeeping. */
+  private readonly accessLog: boolean;
+
+  constructor(config: WharfConfig) {
+    this.accessLog = levelEnabled('info', config.logLevel);
+  }
 
   use(req: Request, res: Response, next: NextFunction): void {
     const incoming = req.headers['x-request-id'];
     req.id = typeof incoming === 'string' && INCOMING_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', req.id);
+    if (!this.accessLog) return next();
     const started = process.hrtime.bigint();
     res.on('close', () => {
       this.logger.log({

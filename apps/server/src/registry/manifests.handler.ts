@@ -17,14 +17,13 @@ export class ManifestsHandler {
     const { repoKey, image, reference } = ctx.route;
     const repo = await this.resolver.resolve(repoKey);
     const manifest = await repo.getManifest(image, reference, parseAccept(ctx.req.headers.accept));
-    ctx.res
-      .status(200)
-      .set({
-        'Content-Type': manifest.mediaType,
-        'Content-Length': String(manifest.size),
-        'Docker-Content-Digest': manifest.digest,
-        ETag: `"${manifest.digest}"`,
-      });
+    // Node's own writeHead, not Express's status/set: this is the hottest answer Wharf gives.
+    ctx.res.writeHead(200, {
+      'Content-Type': manifest.mediaType,
+      'Content-Length': String(manifest.size),
+      'Docker-Content-Digest': manifest.digest,
+      ETag: `"${manifest.digest}"`,
+    });
     ctx.res.end(withBody ? manifest.content : undefined);
   }
 

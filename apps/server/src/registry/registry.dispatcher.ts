@@ -45,7 +45,7 @@ export class RegistryDispatcher {
   }
 
   async handle(req: Request, res: Response, prefix: string, repoKey?: string): Promise<void> {
-    res.set('Docker-Distribution-API-Version', 'registry/2.0');
+    res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
     const rest = req.path.length > prefix.length ? req.path.slice(prefix.length) : '';
     const route = parseRegistryRoute(rest, repoKey);
     const handler = this.table[route.kind][req.method];
