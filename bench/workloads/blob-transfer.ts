@@ -6,7 +6,8 @@ import { BenchContext, bothRepeated, dropCaches, mbps, measuredRow, mib } from '
 
 /**
  * Large blobs pushed monolithically (POST, then one PUT with the whole body) and in 16 MiB
- * PATCHes, then one pulled back from a cold and from a warm page cache. Every push is of a
+ * PATCHes, then one pulled back from a cold and from a warm page cache (read once, untimed,
+ * just before each warm pull). Every push is of a
  * blob new to the target (no dedup shortcut); the page cache is dropped before each timed push.
  */
 export async function blobTransfer(ctx: BenchContext): Promise<Row[]> {
@@ -33,8 +34,11 @@ export async function blobTransfer(ctx: BenchContext): Promise<Row[]> {
     bothRepeated(ctx, reps, async (target, signal) => {
       const digest = pushed.get(target);
       if (!digest) throw new Error('nothing to pull: the push failed');
+      const client = new RegistryClient(target);
+      // Warm means warm for each target: the other target's cold runs drop the page cache.
       if (cold) dropCaches();
-      const t = await new RegistryClient(target).pullBlob(image, digest, signal);
+      else await client.pullBlob(image, digest, signal);
+      const t = await client.pullBlob(image, digest, signal);
       return mbps(t.bytes, t.seconds);
     });
   const cold = await pull(true);
