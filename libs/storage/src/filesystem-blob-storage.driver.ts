@@ -35,6 +35,11 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
     this.uploadsDir = join(rootDir, 'uploads');
   }
 
+  /** Stops the hashing worker; Nest calls this on shutdown (the name is its lifecycle hook). */
+  async onModuleDestroy(): Promise<void> {
+    await this.hasher.close();
+  }
+
   /** Creates the directory layout. Idempotent; every operation awaits it anyway. */
   init(): Promise<void> {
     this.ready ??= Promise.all([
