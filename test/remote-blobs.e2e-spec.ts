@@ -261,6 +261,49 @@ describe('remote repositories: blobs', () => {
     expect(blobRequests(proxy, 'GET', name, layer.digest)).toBe(1);
   });
 
+  it('a client arriving while a download runs streams from it, before the download completes', async () => {
+    const image = buildImage({ layerCount: 1, layerSize: 64 * MiB });
+    const layer = image.layers[0];
+    const { key, name } = await seeded('follow', image);
+    const url = blobUrl(key, name, layer.digest);
+    const headers = { authorization: server.adminAuthorization };
+
+    // The first client takes the headers but reads nothing yet: once the buffers between it and
+    // the upstream are full, the one download stalls, far from complete.
+    const first = await fetch(url, { headers });
+    expect(first.status).toBe(200);
+    await eventually(async () => expect(blobRequests(proxy, 'GET', name, layer.digest)).toBe(1));
+    await sleep(300);
+
+    const second = await fetch(url, { headers, signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS) });
+    expect(second.status).toBe(200);
+    const reader = second.body!.getReader();
+    const hash = createHash('sha256');
+    let received = 0;
+    const deadline = Date.now() + 5000;
+    while (received < MiB && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      hash.update(value);
+      received += value.length;
+    }
+    // Bytes of a download that cannot finish yet (its first client is not reading).
+    expect(received).toBeGreaterThanOrEqual(MiB);
+    expect(await blobFileExists(server, layer.digest)).toBe(false);
+
+    const firstBody = Buffer.from(await first.arrayBuffer());
+    expect(`sha256:${createHash('sha256').update(firstBody).digest('hex')}`).toBe(layer.digest);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      hash.update(value);
+      received += value.length;
+    }
+    expect(received).toBe(layer.bytes.length);
+    expect(`sha256:${hash.digest('hex')}`).toBe(layer.digest);
+    expect(blobRequests(proxy, 'GET', name, layer.digest)).toBe(1);
+  });
+
   it('concurrent GETs of a blob whose one download is corrupted: every client gets an error, nothing is cached', async () => {
     const image = buildImage({ layerCount: 1, layerSize: 4 * MiB });
     const layer = image.layers[0];

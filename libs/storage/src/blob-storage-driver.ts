@@ -12,6 +12,15 @@ export interface AppendOptions {
   expectedOffset: number;
   /** When the request declared a Content-Length: receiving more or fewer bytes is SIZE_INVALID. */
   expectedLength?: number;
+  /** Hears the upload's size each time more of the body is in it (readable by `readUpload`). */
+  onProgress?: (size: number) => void;
+}
+
+/** Random reads of an upload while it is still being written. */
+export interface UploadReader {
+  /** Fills `buffer` from `position`; the number of bytes read (0 at the current end). */
+  read(buffer: Buffer, position: number): Promise<number>;
+  close(): Promise<void>;
 }
 
 /**
@@ -61,6 +70,13 @@ export abstract class BlobStorageDriver {
    * DIGEST_INVALID or SIZE_INVALID and deletes the upload. Returns the blob's size.
    */
   abstract commitUpload(uploadId: string, digest: Digest, expectedSize?: number): Promise<{ size: number }>;
+
+  /**
+   * Opens an upload for reading while it is written, e.g. to serve a download to a second
+   * client as it arrives. The reader keeps working after the upload is committed or deleted.
+   * Throws BLOB_UPLOAD_UNKNOWN when the upload is already gone.
+   */
+  abstract readUpload(uploadId: string): Promise<UploadReader>;
 
   /** Deletes an upload's data. Missing is not an error. */
   abstract deleteUpload(uploadId: string): Promise<void>;

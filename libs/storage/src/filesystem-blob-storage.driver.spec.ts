@@ -236,6 +236,26 @@ describe('FilesystemBlobStorageDriver', () => {
     }
   });
 
+  it('reports an append\'s progress and lets the upload be read while written and after commit', async () => {
+    const id = randomUUID();
+    await driver.createUpload(id);
+    const data = randomBytes(5 * 1024 * 1024);
+    const sizes: number[] = [];
+    await driver.appendUpload(id, body(data, 64 * 1024), { expectedOffset: 0, onProgress: (size) => sizes.push(size) });
+    expect(sizes.length).toBeGreaterThan(1);
+    expect(sizes[sizes.length - 1]).toBe(data.length);
+    expect([...sizes].sort((a, b) => a - b)).toEqual(sizes);
+
+    const reader = await driver.readUpload(id);
+    await driver.commitUpload(id, digestOf(data));
+    const buffer = Buffer.alloc(1000);
+    // The descriptor outlives the commit's rename.
+    expect(await reader.read(buffer, data.length - 1000)).toBe(1000);
+    expect(buffer.equals(data.subarray(data.length - 1000))).toBe(true);
+    await reader.close();
+    await expect(driver.readUpload(id)).rejects.toMatchObject({ code: 'BLOB_UPLOAD_UNKNOWN' });
+  });
+
   it('serialises overlapping appends so only one can claim an offset', async () => {
     const id = randomUUID();
     await driver.createUpload(id);

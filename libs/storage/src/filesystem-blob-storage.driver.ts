@@ -6,7 +6,7 @@ import { Digest, RegistryError } from '@wharf/oci';
 import { appendBatched } from './batched-file-append';
 import { FileRangeStream } from './file-range-stream';
 import { UploadHasher } from './upload-hasher';
-import { AppendOptions, BlobStorageDriver, ByteRange } from './blob-storage-driver';
+import { AppendOptions, BlobStorageDriver, ByteRange, UploadReader } from './blob-storage-driver';
 
 const UPLOAD_ID = /^[0-9a-f-]{36}$/;
 const HEX = /^[0-9a-f]+$/;
@@ -142,7 +142,10 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
             // Stop early rather than write an oversized body to disk.
             if (expectedLength !== undefined && received > expectedLength) throw lengthMismatch(expectedLength, received);
           },
-          (written) => this.hasher.extend(uploadId, file, previousSize + written),
+          (written) => {
+            this.hasher.extend(uploadId, file, previousSize + written);
+            options.onProgress?.(previousSize + written);
+          },
         );
         if (expectedLength !== undefined && received !== expectedLength) throw lengthMismatch(expectedLength, received);
       } catch (err) {
@@ -201,6 +204,15 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
       this.hasher.forget(uploadId);
       return { size };
     });
+  }
+
+  async readUpload(uploadId: string): Promise<UploadReader> {
+    // An open descriptor survives the commit's rename and a discard's unlink.
+    const handle = await openUpload(await this.uploadPath(uploadId), 'r');
+    return {
+      read: async (buffer, position) => (await handle.read(buffer, 0, buffer.length, position)).bytesRead,
+      close: () => handle.close(),
+    };
   }
 
   async deleteUpload(uploadId: string): Promise<void> {

@@ -6,6 +6,7 @@ import { Digest, RegistryError, parseDigest } from '@wharf/oci';
 import { BlobStorageDriver, ByteRange } from '@wharf/storage';
 import { BlobInfo, BlobStat } from '../docker-repository';
 import { RemoteTarget } from './remote-manifest.service';
+import { DownloadFollower, DownloadProgress } from './download-follower';
 import { UpstreamClients } from './upstream-clients';
 import { header, unreachable, upstreamFailure, discard } from './upstream-errors';
 import { UpstreamUnavailableError } from './upstream';
@@ -15,13 +16,13 @@ const CHUNK = 1024 * 1024;
 /**
  * Blobs through a remote. A cache miss streams from the upstream to the client and to disk at
  * once; the digest is checked at the end and only verified bytes enter the store. Concurrent
- * requests for one uncached blob share a single upstream download (the others are served
- * from disk when it completes), and the download finishes even if its client goes away.
+ * requests for one uncached blob share a single upstream download (the others read its upload
+ * file as it grows), and the download finishes even if its client goes away.
  */
 @Injectable()
 export class RemoteBlobService {
   private readonly logger = new Logger('RemoteBlobs');
-  private readonly downloads = new Map<string, Promise<BlobInfo>>();
+  private readonly downloads = new Map<string, RunningDownload>();
 
   constructor(
     private readonly blobs: BlobQueries,
@@ -50,8 +51,10 @@ export class RemoteBlobService {
     const key = `${target.repo.id}|${parsed.value}`;
     const running = this.downloads.get(key);
     if (running) {
-      // Followers are served from disk once the one download is stored.
-      await running;
+      const follower = range ? undefined : await this.follow(running);
+      if (follower) return follower;
+      // A range, or a download that cannot be followed: served from disk once stored.
+      await running.stored;
       return this.storage.read(parsed, range);
     }
     const download = await this.download(target, parsed, key);
@@ -63,6 +66,22 @@ export class RemoteBlobService {
   }
 
   /**
+   * A stream that reads a running download's upload file as it grows, when the download has
+   * started and its length is known; otherwise undefined (the caller waits for the blob).
+   */
+  private async follow(running: RunningDownload): Promise<Readable | undefined> {
+    const started = await running.started;
+    if (!started || started.length === undefined) return undefined;
+    try {
+      return new DownloadFollower(await this.storage.readUpload(started.uploadId), started.length, started.progress);
+    } catch (err) {
+      // Already committed (moved into the store) or discarded: the stored blob decides.
+      if (err instanceof RegistryError && err.code === 'BLOB_UPLOAD_UNKNOWN') return undefined;
+      throw err;
+    }
+  }
+
+  /**
    * Starts the one upstream download of a blob and returns the stream for the client that
    * started it. The download is registered before the first await, so requests arriving
    * meanwhile follow it instead of starting their own.
@@ -71,17 +90,21 @@ export class RemoteBlobService {
     let settle!: (outcome: Promise<BlobInfo>) => void;
     const shared = new Promise<BlobInfo>((resolve) => (settle = resolve));
     shared.catch(() => undefined);
-    this.downloads.set(key, shared);
+    let announce!: (started: FollowableDownload | undefined) => void;
+    this.downloads.set(key, { stored: shared, started: new Promise((resolve) => (announce = resolve)) });
     shared.finally(() => this.downloads.delete(key)).catch(() => undefined);
 
     let started: { body: Readable; length?: number; uploadId: string };
     try {
       started = await this.begin(target, digest);
     } catch (err) {
+      announce(undefined);
       settle(Promise.reject(err));
       throw err;
     }
     const { body, length, uploadId } = started;
+    const progress = new DownloadProgress();
+    announce({ uploadId, length, progress });
     const toDisk = new PassThrough({ highWaterMark: CHUNK });
     // appendUpload attaches its own handlers only after a few awaits: an early upstream error
     // must not be an unhandled 'error' event (a crash).
@@ -96,9 +119,20 @@ export class RemoteBlobService {
     // this line: both sides must hear of it, or the client stalls.
     finished(body, (err) => err && (toDisk.destroy(err), toClient.destroy(err)));
 
-    const done = this.cache(target, digest, uploadId, toDisk, length, () => verified());
-    // Released by the callback once the bytes check out; an earlier failure releases it too.
-    done.catch((err) => verified(err instanceof Error ? err : new Error(String(err))));
+    const done = this.cache(target, digest, uploadId, toDisk, length, {
+      progress: (size) => progress.advance(size),
+      verified: () => {
+        verified();
+        progress.verify();
+      },
+    });
+    // Released once the bytes check out; an earlier failure releases them too, with its error.
+    done.catch((err) => {
+      const error = err instanceof Error ? err : new Error(String(err));
+      verified(error);
+      // Verified bytes stay good even if storing them fails: followers may finish.
+      if (!progress.verified) progress.fail(error);
+    });
     settle(done);
     return { stream: toClient, stored: done };
   }
@@ -118,15 +152,15 @@ export class RemoteBlobService {
   }
 
   /**
-   * Writes the download to the store; only bytes matching the digest are kept. `onVerified`
+   * Writes the download to the store; only bytes matching the digest are kept. `verified`
    * runs as soon as they match, before the durable commit (fsync of the whole blob): the
-   * client has all it needs then, and a commit that fails later costs only the cache entry.
+   * clients have all they need then, and a commit that fails later costs only the cache entry.
    */
-  private async cache(target: RemoteTarget, digest: Digest, uploadId: string, body: Readable, length: number | undefined, onVerified: () => void): Promise<BlobInfo> {
+  private async cache(target: RemoteTarget, digest: Digest, uploadId: string, body: Readable, length: number | undefined, events: CacheEvents): Promise<BlobInfo> {
     try {
-      await this.storage.appendUpload(uploadId, body, { expectedOffset: 0, expectedLength: length });
+      await this.storage.appendUpload(uploadId, body, { expectedOffset: 0, expectedLength: length, onProgress: events.progress });
       await this.storage.verifyUpload(uploadId, digest);
-      onVerified();
+      events.verified();
       const { size } = await this.storage.commitUpload(uploadId, digest);
       await this.blobs.recordAndLink(target.repo.id, digest.value, size);
       return { digest: digest.value, size };
@@ -148,6 +182,27 @@ export class RemoteBlobService {
       throw err;
     }
   }
+}
+
+/** A download in flight: its outcome, and once the upstream answered, how to follow it. */
+interface RunningDownload {
+  stored: Promise<BlobInfo>;
+  /** Undefined when the upstream request failed. */
+  started: Promise<FollowableDownload | undefined>;
+}
+
+interface FollowableDownload {
+  uploadId: string;
+  /** The upstream's Content-Length; without it a follower cannot know where the blob ends. */
+  length?: number;
+  progress: DownloadProgress;
+}
+
+interface CacheEvents {
+  /** More of the download is in the upload file. */
+  progress(size: number): void;
+  /** The download matched its digest. */
+  verified(): void;
 }
 
 /**
