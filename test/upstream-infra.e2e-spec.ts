@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { buildImage, buildIndex, readOciLayout } from './helpers/oci-image-builder';
 import { CommandError, Credentials, Skopeo } from './helpers/registry-clients';
+import { eventually } from './helpers/registry-http';
 import { TamperProxy, startTamperProxy } from './helpers/tamper-proxy';
 import { TokenServer, decodeJwt, startTokenServer } from './helpers/token-server';
 import { UpstreamRegistry, seedImage, startUpstreamRegistry } from './helpers/upstream-registry';
@@ -347,6 +348,11 @@ describe('upstream test infrastructure', () => {
       const layout = path.join(work, 'through-cache');
       expect(await skopeo.copy(`docker://${cache.host}/library/app:1`, `oci:${layout}:1`)).toBe(app.manifest.digest);
       expect(tokens.requestsBy('alice').some((r) => r.status === 200)).toBe(true);
+      // Distribution stores what it proxied in the background, possibly after the client is done.
+      const blobFile = (digest: string) => path.join(cache.storageDir, 'docker/registry/v2/blobs/sha256', digest.slice(7, 9), digest.slice(7), 'data');
+      for (const blob of [app.config, ...app.layers]) {
+        await eventually(async () => expect(await fs.stat(blobFile(blob.digest)).then(() => true, () => false)).toBe(true));
+      }
 
       await upstream.down();
       try {
