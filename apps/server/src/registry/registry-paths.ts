@@ -1,8 +1,3 @@
-/** Whether a path belongs to the registry API (either path form), including /v2/token. */
-export function isRegistryPath(path: string): boolean {
-  return path === '/v2' || path.startsWith('/v2/') || /^\/api\/docker\/[^/]+\/v2(\/|$)/.test(path);
-}
-
 /** Where a registry route is mounted: the prefix its path continues after, and the repository key of the scoped form. */
 export interface RegistryMount {
   /** `/v2/` or `/api/docker/<repoKey>/v2/`. */
@@ -21,4 +16,9 @@ export function registryMount(path: string): RegistryMount | undefined {
   if (path === '/v2' || path.startsWith('/v2/')) return path === '/v2/token' ? undefined : { prefix: '/v2/' };
   const scoped = SCOPED.exec(path);
   return scoped ? { prefix: `/api/docker/${scoped[1]}/v2/`, repoKey: scoped[1] } : undefined;
+}
+
+/** Whether a path belongs to the registry API (either path form), including /v2/token. */
+export function isRegistryPath(path: string): boolean {
+  return path === '/v2/token' || registryMount(path) !== undefined;
 }

@@ -54,6 +54,19 @@ export class RegistryDispatcher {
     const auth = await this.authenticator.authenticate(req, res);
     await this.authorizer.authorize(req, auth, route);
     const name = 'image' in route ? (repoKey ? route.image : `${route.repoKey}/${route.image}`) : '';
-    await handler({ req, res, route, prefix, name, origin: publicOrigin(this.config, req), auth });
+    const config = this.config;
+    await handler({
+      req,
+      res,
+      route,
+      prefix,
+      name,
+      auth,
+      // Only Location headers need it, and req.protocol consults the trusted-proxy rules: not
+      // worth doing on every manifest GET.
+      get origin() {
+        return publicOrigin(config, req);
+      },
+    });
   }
 }

@@ -50,18 +50,18 @@ export class RemoteBlobService {
 
     const key = `${target.repo.id}|${parsed.value}`;
     const running = this.downloads.get(key);
-    if (running) {
-      const follower = range ? undefined : await this.follow(running);
-      if (follower) return follower;
-      // A range, or a download that cannot be followed: served from disk once stored.
-      await running.stored;
-      return this.storage.read(parsed, range);
+    const follower = running && !range ? await this.follow(running) : undefined;
+    if (follower) return follower;
+    let stored = running?.stored;
+    if (!stored) {
+      const download = await this.download(target, parsed, key);
+      if (!range) return download.stream;
+      // A range is cut from the stored blob: download it whole first, for nobody.
+      download.stream.on('error', () => undefined).resume(); // its failure is `stored`'s
+      stored = download.stored;
     }
-    const download = await this.download(target, parsed, key);
-    if (!range) return download.stream;
-    // A range is cut from the stored blob: download it whole first, for nobody.
-    download.stream.on('error', () => undefined).resume(); // its failure is `stored`'s
-    await download.stored;
+    // A range, or a download that cannot be followed: served from disk once stored.
+    await stored;
     return this.storage.read(parsed, range);
   }
 
