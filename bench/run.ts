@@ -9,7 +9,7 @@ import { Resources, startDistributionTarget, startWharfTarget } from './targets'
 import { blobTransfer } from './workloads/blob-transfer';
 import { BenchContext, Workload, scale } from './workloads/common';
 import { concurrentPush } from './workloads/concurrent-push';
-import { loopbackFileStream, sha256Rate } from './workloads/machine';
+import { loopbackFileStream, pageCacheWrites, sha256Rate } from './workloads/machine';
 import { manifestPuts, manifestReads, tagList } from './workloads/manifests';
 import { streamingMemory } from './workloads/memory';
 import { pullThrough } from './workloads/pull-through';
@@ -60,11 +60,14 @@ async function main(): Promise<number> {
     const sha = sha256Rate(quick ? 300 : 1000);
     console.log('> machine: loopback file stream');
     const loopback = await loopbackFileStream(s, resources);
+    console.log('> machine: page-cache writes');
+    const pages = await pageCacheWrites();
     context.push(
       `date: ${new Date().toISOString()}`,
       `machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${os.type()} ${os.release()}, Node ${process.version}`,
       `sha256, one core: ${sha.toFixed(0)} MB/s`,
       `plain loopback file stream (${loopback.size}, Node http in a separate process, same client): out ${loopback.outMBps.toFixed(0)} MB/s, in ${loopback.inMBps.toFixed(0)} MB/s`,
+      `page cache, a new 256 MiB file in 2 MiB writes: ${pages.freshMBps.toFixed(0)} MB/s; again right after deleting it (its pages reused): ${pages.reusedMBps.toFixed(0)} MB/s`,
       `Distribution: ${version()}`,
     );
 

@@ -85,3 +85,32 @@ export async function loopbackFileStream(scale: Scale, resources: Resources): Pr
     await fs.rm(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * What the kernel charges for page-cache writes, which every cache fill and push pays: a new
+ * 256 MiB file written in 2 MiB writes (no fsync), then another right after the first is deleted,
+ * so that its pages are reused. On the VMs here the first can be ten times slower: memory the
+ * guest has not touched lately costs a fault into the host per page.
+ */
+export async function pageCacheWrites(): Promise<{ freshMBps: number; reusedMBps: number }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-bench-pages-'));
+  const block = randomBytes(2 * 1024 * 1024);
+  const size = 256 * 1024 * 1024;
+  const writeFile = async (name: string) => {
+    const started = performance.now();
+    const handle = await fs.open(path.join(dir, name), 'w');
+    try {
+      for (let written = 0; written < size; written += block.length) await handle.write(block);
+    } finally {
+      await handle.close();
+    }
+    return mbps(size, (performance.now() - started) / 1000);
+  };
+  try {
+    const freshMBps = await writeFile('first');
+    await fs.rm(path.join(dir, 'first'));
+    return { freshMBps, reusedMBps: await writeFile('second') };
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
