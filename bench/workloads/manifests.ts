@@ -2,7 +2,7 @@ import { runLoad } from '../load-client';
 import { Row } from '../report';
 import { MANIFEST_ACCEPT, RegistryClient, smallImage } from '../registry-client';
 import { Target } from '../targets';
-import { BenchContext, both, bothRepeated, inParallel, measuredRow, median, percentile, pick } from './common';
+import { BenchContext, both, bothRepeated, bothRepeatedAll, inParallel, measuredRow, median, percentile, pick } from './common';
 
 /** Pushes a small image (config, one layer) under `tag`; returns the manifest builder for variants. */
 async function seed(target: Target, image: string, tag: string, signal: AbortSignal): Promise<ReturnType<typeof smallImage>> {
@@ -14,14 +14,18 @@ async function seed(target: Target, image: string, tag: string, signal: AbortSig
   return built;
 }
 
-/** Manifest GET and HEAD by tag, closed loop at each concurrency for a fixed duration. */
+/**
+ * Manifest GET and HEAD by tag, closed loop at each concurrency for a fixed duration, three
+ * times on each target in alternating order: one 10-second sample moved by up to half between
+ * runs on this shared machine, so the medians are reported with their ranges.
+ */
 export async function manifestReads(ctx: BenchContext): Promise<Row[]> {
   const image = 'bench/app';
   for (const target of [ctx.wharf, ctx.distribution]) await seed(target, image, 'latest', ctx.signal);
   const rows: Row[] = [];
   for (const method of ['GET', 'HEAD'] as const) {
     for (const connections of [16, 64]) {
-      const result = await both(ctx, async (target) => {
+      const result = await bothRepeatedAll(ctx, ctx.scale.reps, ['rps', 'p50', 'p99'], async (target) => {
         const load = await runLoad({
           origin: target.origin,
           path: `${target.v2(image)}/manifests/latest`,
@@ -33,13 +37,13 @@ export async function manifestReads(ctx: BenchContext): Promise<Row[]> {
         if (load.connects > 0) console.error(`  ${target.name} ${method} @${connections}: ${load.connects} connections opened during the run (not kept alive)`);
         if (load.errors > 0) console.error(`  ${target.name} ${method} @${connections}: ${load.errors} errors of ${load.requests} (${load.firstError})`);
         if (load.errors > load.requests / 100) throw new Error(`${load.errors} errors of ${load.requests}: ${load.firstError}`);
-        return load;
+        return { rps: load.rps, p50: load.p50Ms, p99: load.p99Ms };
       });
       const name = `manifest ${method} by tag, ${connections} conns`;
       rows.push(
-        { workload: name, unit: 'req/s', better: 'higher', wharf: pick(result.wharf, (l) => l.rps), distribution: pick(result.distribution, (l) => l.rps) },
-        { workload: name, unit: 'p50 ms', better: 'lower', wharf: pick(result.wharf, (l) => l.p50Ms), distribution: pick(result.distribution, (l) => l.p50Ms) },
-        { workload: name, unit: 'p99 ms', better: 'lower', wharf: pick(result.wharf, (l) => l.p99Ms), distribution: pick(result.distribution, (l) => l.p99Ms) },
+        measuredRow(name, 'req/s', 'higher', result.rps),
+        measuredRow(name, 'p50 ms', 'lower', result.p50),
+        measuredRow(name, 'p99 ms', 'lower', result.p99),
       );
     }
   }
