@@ -9,7 +9,6 @@ import { WharfConfig } from '@wharf/config';
 import { EmbeddedDatabase } from '@wharf/db';
 import { AppModule } from './app.module';
 import { RegistryLane } from './registry/registry-lane';
-import { isRegistryPath } from './registry/registry-paths';
 import { JsonLogger } from './logging/json-logger';
 
 export interface RunningWharf {
@@ -60,15 +59,13 @@ function configureHttp(app: NestExpressApplication): void {
   app.set('trust proxy', 'loopback');
   app.set('etag', false);
   app.disable('x-powered-by');
-  // Before the body parsers and Nest's routes, which registry requests do not need.
-  app.use(app.get(RegistryLane).middleware);
-  // Registry bodies (blobs, manifests) are streamed by their handlers; only the REST API parses JSON.
+  // Ahead of Express, its body parsers and Nest's routes, which registry requests do not need.
+  app.get(RegistryLane).attach(app.getHttpServer(), app.getHttpAdapter().getInstance());
+  // Registry bodies (blobs, manifests) are streamed by their handlers, which the lane reached
+  // first; the token endpoint takes a form, the REST API JSON.
   const parseJson = json({ limit: '1mb' });
   const parseForm = urlencoded({ extended: false, limit: '64kb' });
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    if (req.path === '/v2/token') return parseForm(req, res, next);
-    return isRegistryPath(req.path) ? next() : parseJson(req, res, next);
-  });
+  app.use((req: Request, res: Response, next: NextFunction) => (req.path === '/v2/token' ? parseForm : parseJson)(req, res, next));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   const openApi = new DocumentBuilder().setTitle('Wharf').setDescription('Wharf REST API').setVersion('0.1').build();
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi), { jsonDocumentUrl: 'api/openapi.json' });
