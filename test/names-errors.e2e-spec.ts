@@ -59,6 +59,16 @@ describe('base endpoint and health', () => {
     expect(head.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
   });
 
+  it('a request target no URL parser takes gets a 400 and the server goes on', async () => {
+    // Node's HTTP parser lets an absolute-form target with a broken host through; reading its
+    // path throws. That must be an answer, not an exception in the server's request listener.
+    for (const path of ['http://[x/v2/', 'http://[::1]:x/v2/']) {
+      const res = await rawRequest(server, { method: 'GET', path });
+      expect({ path, status: res.status }).toEqual({ path, status: 400 });
+    }
+    expectStatus(await request(server, '/v2/'), 200);
+  });
+
   it('GET /health/live and /health/ready answer 200', async () => {
     const live = await request(server, '/health/live');
     expectStatus(live, 200);

@@ -4,9 +4,19 @@ import { Express, Request, Response } from 'express';
 import { ErrorResponder } from '../errors/error-responder';
 import { RequestIdMiddleware } from '../logging/request-id.middleware';
 import { RegistryDispatcher } from './registry.dispatcher';
-import { registryMount } from './registry-paths';
+import { RegistryMount, registryMount } from './registry-paths';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+const UNPARSABLE = 'the request target is not a valid URL\n';
+
+function mountOf(req: Request): RegistryMount | undefined | 'unparsable' {
+  try {
+    return registryMount(req.path);
+  } catch {
+    return 'unparsable';
+  }
+}
 
 /**
  * The OCI Distribution API under both path forms, served ahead of Express and Nest on the HTTP
@@ -38,7 +48,13 @@ export class RegistryLane {
       Object.setPrototypeOf(res, express.response);
       req.res = res;
       res.req = req;
-      const mount = registryMount(req.path);
+      const mount = mountOf(req);
+      if (mount === 'unparsable') {
+        // Node's parser passes some absolute-form targets (`http://[x/v2/`) whose path cannot
+        // be read; a throw here would escape the server's request listener.
+        res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(UNPARSABLE.length) }).end(UNPARSABLE);
+        return;
+      }
       if (!mount) {
         for (const listener of others) listener(incoming, outgoing);
         return;
