@@ -254,7 +254,9 @@ describe('remote repositories: blobs', () => {
       });
     }
     expect(blobRequests(proxy, 'GET', name, layer.digest)).toBe(1);
-    expect(await blobFileExists(server, layer.digest)).toBe(true);
+    // Clients get the last bytes once the digest matched, before the durable commit (fsync,
+    // rename, database row) finishes: the file shows up a moment later.
+    await eventually(async () => expect(await blobFileExists(server, layer.digest)).toBe(true));
 
     const later = await download(blobUrl(key, name, layer.digest));
     expect(later).toMatchObject({ status: 200, digest: layer.digest });
