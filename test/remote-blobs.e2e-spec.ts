@@ -7,7 +7,7 @@ import { createHash } from 'crypto';
 import * as path from 'path';
 import { BuiltImage, buildImage } from './helpers/oci-image-builder';
 import { HttpResult, eventually, expectRegistryError, expectStatus, listFiles, request } from './helpers/registry-http';
-import { RemoteFixture, RemoteRepositoryFields, blobFileExists, blobRequests, sleep, startRemoteFixture } from './helpers/remote-repository';
+import { RemoteFixture, RemoteRepositoryFields, blobFileExists, blobRequests, purgeCache, sleep, startRemoteFixture } from './helpers/remote-repository';
 import { TamperProxy } from './helpers/tamper-proxy';
 import { UpstreamRegistry, seedImage } from './helpers/upstream-registry';
 import { WharfTestServer } from './helpers/wharf-server';
@@ -261,6 +261,21 @@ describe('remote repositories: blobs', () => {
     const later = await download(blobUrl(key, name, layer.digest));
     expect(later).toMatchObject({ status: 200, digest: layer.digest });
     expect(blobRequests(proxy, 'GET', name, layer.digest)).toBe(1);
+  });
+
+  it('a cache purge right after a pull forgets the pulled blob too (its cache write is awaited)', async () => {
+    const image = buildImage({ layerCount: 1, layerSize: 32 * MiB });
+    const layer = image.layers[0];
+    const { key, name } = await seeded('purged', image);
+    // The client has every byte once the digest matched; the fsync, rename and database row
+    // of the cached copy follow. The purge must not run before them, or they undo it.
+    const first = await download(blobUrl(key, name, layer.digest));
+    expect(first).toMatchObject({ status: 200, digest: layer.digest });
+    expectStatus(await purgeCache(server, key), 200);
+
+    const again = await download(blobUrl(key, name, layer.digest));
+    expect(again).toMatchObject({ status: 200, digest: layer.digest });
+    expect(blobRequests(proxy, 'GET', name, layer.digest)).toBe(2);
   });
 
   it('a client arriving while a download runs streams from it, before the download completes', async () => {

@@ -1,6 +1,7 @@
 import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { AccessControl, Principal, canAdminister, isAnonymous, requireAdmin } from '@wharf/auth';
 import { RepositoryAction, RepositoryClass, RepositoryEntity, RepositoryQueries } from '@wharf/db';
+import { RemoteBlobService } from '../remote/remote-blob.service';
 import { REMOTE_FIELDS, RemoteFields, RemoteSettingsBuilder } from './remote-settings-builder';
 
 export interface RepositoryDefinition extends RemoteFields {
@@ -34,6 +35,7 @@ export class RepositoryAdminService {
     private readonly repositories: RepositoryQueries,
     private readonly access: AccessControl,
     private readonly remotes: RemoteSettingsBuilder,
+    private readonly remoteBlobs: RemoteBlobService,
   ) {}
 
   async list(principal: Principal, rclass?: RepositoryClass): Promise<RepositoryView[]> {
@@ -87,6 +89,7 @@ export class RepositoryAdminService {
   async purgeCache(principal: Principal, key: string, image?: string): Promise<{ imagesRemoved: number }> {
     const repo = await this.findFor(principal, key, 'manage');
     if (repo.rclass !== 'remote') throw new BadRequestException(`${key} is a ${repo.rclass} repository: only remote repositories have a cache`);
+    await this.remoteBlobs.settled(repo.id);
     return { imagesRemoved: await this.repositories.purgeCache(repo.id, image) };
   }
 

@@ -32,6 +32,16 @@ export class RemoteBlobService {
     private readonly clients: UpstreamClients,
   ) {}
 
+  /**
+   * Resolves once this process's downloads into the remote have ended (cached or failed):
+   * a client has a blob's last bytes before its cache entry is recorded, so a purge right
+   * after a pull would otherwise be undone by that pull's late commit.
+   */
+  async settled(repoId: string): Promise<void> {
+    const prefix = `${repoId}|`;
+    await Promise.allSettled([...this.downloads].filter(([key]) => key.startsWith(prefix)).map(([, running]) => running.stored));
+  }
+
   async stat(target: RemoteTarget, digest: string): Promise<BlobStat> {
     const value = parseDigest(digest).value;
     const cached = await this.blobs.findLinked(target.repo.id, value);
