@@ -1,6 +1,6 @@
 import { buildImage } from './helpers/oci-image-builder';
 import { eventually, expectRegistryError, expectStatus, pushImage, request } from './helpers/registry-http';
-import { WharfTestServer, basicAuthorization, createLocalRepository, startWharf } from './helpers/wharf-server';
+import { WharfTestServer, basicAuthorization, createLocalRepository, createTestDatabase, startWharf } from './helpers/wharf-server';
 
 // Two instances on one Postgres: each keeps repositories, users, permissions and tags in memory,
 // so a change made through one must reach the other's caches (LISTEN/NOTIFY). A notification
@@ -67,5 +67,32 @@ describe('two instances sharing one database', () => {
     expectStatus(await request(b, '/api/repositories/short-lived', { auth: a.adminAuthorization }), 200);
     expectStatus(await request(a, '/api/repositories/short-lived', { method: 'DELETE' }), 204);
     await eventually(async () => expectStatus(await request(b, '/api/repositories/short-lived', { auth: a.adminAuthorization }), 404), PROPAGATION_MS);
+  });
+});
+
+describe('instances starting at once on a new database', () => {
+  it('all come up: one migrates, the others wait for it and find the schema in place', async () => {
+    const database = await createTestDatabase();
+    const env = { DATABASE_URL: database.url, WHARF_ADMIN_PASSWORD: 'shared-admin-password' };
+    // TypeORM retries a failed start after 3 s, which would hide a migration race: the
+    // instances' own error lines show it.
+    const logged = jest.spyOn(process.stdout, 'write');
+    const started = await Promise.allSettled(Array.from({ length: 3 }, () => startWharf(env)));
+    const errors = logged.mock.calls.map(([line]) => String(line)).filter((line) => line.includes('"level":"error"'));
+    logged.mockRestore();
+    const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    try {
+      expect(started.map((s) => (s.status === 'rejected' ? String(s.reason) : 'started'))).toEqual(['started', 'started', 'started']);
+      expect(errors).toEqual([]);
+      for (const server of servers) expectStatus(await request(server, '/v2/'), 200);
+      // One first admin and one signing key between them: a token from one instance is good on the others.
+      await createLocalRepository(servers[0], 'together');
+      const token = await request(servers[1], '/v2/token?service=wharf&scope=repository:together/app:pull');
+      expectStatus(token, 200);
+      expectRegistryError(await request(servers[2], '/v2/together/app/tags/list', { auth: `Bearer ${token.json.token}` }), 404, 'NAME_UNKNOWN');
+    } finally {
+      for (const server of servers) await server.close();
+      await database.drop();
+    }
   });
 });

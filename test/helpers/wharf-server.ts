@@ -13,7 +13,7 @@ export interface WharfTestServer {
   host: string;
   dataDir: string;
   databaseUrl: string;
-  /** The first admin, created at boot from WHARF_ADMIN_PASSWORD. */
+  /** The first admin, created at boot from WHARF_ADMIN_PASSWORD (generated unless `env` sets it). */
   admin: { username: string; password: string };
   /** `Basic ...` for the admin, for HTTP requests. */
   adminAuthorization: string;
@@ -23,15 +23,14 @@ export interface WharfTestServer {
 const ADMIN_URL = process.env.WHARF_TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /**
- * Boots the real server on a random loopback port with a fresh Postgres database (created
- * here, dropped on close) and a temporary data directory.
+ * Boots the real server on a random loopback port with a temporary data directory and, unless
+ * `env` names a DATABASE_URL (another instance's), a fresh Postgres database dropped on close.
  */
 export async function startWharf(env: Record<string, string> = {}): Promise<WharfTestServer> {
-  const dbName = `wharf_test_${Date.now()}_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${dbName}`);
-  const databaseUrl = withDatabase(ADMIN_URL, dbName);
+  const own = env.DATABASE_URL ? undefined : await createTestDatabase();
+  const databaseUrl = env.DATABASE_URL ?? own!.url;
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-e2e-'));
-  const admin = { username: 'admin', password: `admin-${randomBytes(12).toString('hex')}` };
+  const admin = { username: 'admin', password: env.WHARF_ADMIN_PASSWORD ?? `admin-${randomBytes(12).toString('hex')}` };
   const config = loadConfig({ WHARF_ADMIN_PASSWORD: admin.password, PORT: '0', WHARF_HOST: '127.0.0.1', WHARF_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, LOG_LEVEL: process.env.WHARF_TEST_LOG_LEVEL ?? 'warn', WHARF_SHUTDOWN_GRACE_SECONDS: '1', ...env });
   const wharf = await boot(config);
   const host = wharf.address;
@@ -44,10 +43,17 @@ export async function startWharf(env: Record<string, string> = {}): Promise<Whar
     adminAuthorization: basicAuthorization(admin.username, admin.password),
     close: async () => {
       await wharf.close();
-      await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await own?.drop();
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A new, empty database on the test Postgres. */
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `wharf_test_${Date.now()}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE ${name}`);
+  return { url: withDatabase(ADMIN_URL, name), drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 export function basicAuthorization(username: string, password: string): string {

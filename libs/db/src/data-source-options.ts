@@ -3,8 +3,9 @@ import { MIGRATIONS } from '../../../migrations';
 import { ENTITIES } from './entities';
 
 /**
- * TypeORM options shared by the server and the migration CLI. Migrations run at boot;
- * `synchronize` is never used. The embedded database takes one connection at a time.
+ * TypeORM options of the server. Migrations run at boot, from `migrate` (under a lock when
+ * the database is shared); `synchronize` is never used. The embedded database takes one
+ * connection at a time.
  */
 export function buildDataSourceOptions(url: string, options: { poolSize?: number } = {}): DataSourceOptions {
   return {
@@ -12,7 +13,7 @@ export function buildDataSourceOptions(url: string, options: { poolSize?: number
     url,
     entities: ENTITIES,
     migrations: MIGRATIONS,
-    migrationsRun: true,
+    migrationsRun: false,
     migrationsTransactionMode: 'all',
     synchronize: false,
     logging: ['error'],

@@ -1,6 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from './data-source-options';
+import { migrate } from './migrate';
 import { CHANGE_FEED_OPTIONS, ChangeFeed } from './change-feed';
 import { HealthQueries } from './queries/health.queries';
 import { UserQueries } from './queries/user.queries';
@@ -32,7 +34,21 @@ export class DatabaseModule {
     return {
       module: DatabaseModule,
       global: true,
-      imports: [TypeOrmModule.forRoot(buildDataSourceOptions(url, { poolSize: options.poolSize }))],
+      imports: [
+        TypeOrmModule.forRootAsync({
+          useFactory: () => buildDataSourceOptions(url, { poolSize: options.poolSize }),
+          dataSourceFactory: async (dataSourceOptions) => {
+            const dataSource = await new DataSource(dataSourceOptions!).initialize();
+            try {
+              await migrate(dataSource, { shared: options.shared });
+            } catch (err) {
+              await dataSource.destroy();
+              throw err;
+            }
+            return dataSource;
+          },
+        }),
+      ],
       providers: [{ provide: CHANGE_FEED_OPTIONS, useValue: { url, shared: options.shared } }, ChangeFeed, ...QUERIES],
       exports: [ChangeFeed, ...QUERIES],
     };

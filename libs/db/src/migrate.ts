@@ -1,0 +1,27 @@
+import { DataSource } from 'typeorm';
+
+/** Any fixed 64-bit key; it only has to differ from other advisory locks on the database. */
+const MIGRATION_LOCK_KEY = 0x57686172664d6967n; // "WharfMig"
+
+/**
+ * Applies pending migrations. With a shared database it holds a Postgres advisory lock while
+ * doing so: instances (or worker processes) starting at once take turns, and the later ones
+ * find nothing left to apply. TypeORM alone would let them all create the same tables, fail
+ * and retry. The embedded database has one connection and one process: no lock needed (and
+ * holding one would take the only connection the migrations need).
+ */
+export async function migrate(dataSource: DataSource, options: { shared: boolean }): Promise<void> {
+  if (!options.shared) {
+    await dataSource.runMigrations({ transaction: 'all' });
+    return;
+  }
+  const lock = dataSource.createQueryRunner();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+    await dataSource.runMigrations({ transaction: 'all' });
+  } finally {
+    // Releasing the connection's session ends the lock even if the unlock query fails.
+    await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()]).catch(() => undefined);
+    await lock.release();
+  }
+}
