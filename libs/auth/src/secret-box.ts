@@ -24,11 +24,7 @@ export class SecretBox implements OnModuleInit {
       return;
     }
     const file = path.join(this.config.dataDir, KEY_FILE);
-    try {
-      await fs.writeFile(file, randomBytes(32).toString('base64'), { flag: 'wx', mode: 0o600 });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
+    await createOnce(file, randomBytes(32).toString('base64'));
     const key = Buffer.from((await fs.readFile(file, 'utf8')).trim(), 'base64');
     if (key.length !== 32) throw new Error(`${file} must hold 32 bytes in base64`);
     this.key = key;
@@ -47,5 +43,23 @@ export class SecretBox implements OnModuleInit {
     const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, 12));
     decipher.setAuthTag(raw.subarray(12, 28));
     return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+  }
+}
+
+/**
+ * Writes `content` to `file` unless the file exists, atomically: processes starting at once
+ * on one data directory (cluster workers) all end up reading the one complete key. The
+ * content goes to a private file first and is hard-linked into place, which fails if another
+ * process got there first; an exclusive create of `file` itself could be read while empty.
+ */
+async function createOnce(file: string, content: string): Promise<void> {
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await fs.writeFile(draft, content, { flag: 'wx', mode: 0o600 });
+  try {
+    await fs.link(draft, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    await fs.unlink(draft);
   }
 }
