@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig } from './wharf-config';
 
 describe('loadConfig', () => {
@@ -28,5 +29,25 @@ describe('loadConfig', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u@h:5432/db', WHARF_PUBLIC_URL: 'https://wharf.example/' });
     expect(config.databaseUrl).toBe('postgres://u@h:5432/db');
     expect(config.publicUrl).toBe('https://wharf.example');
+  });
+
+  describe('WHARF_WORKERS', () => {
+    const postgres = { DATABASE_URL: 'postgres://u@h:5432/db' };
+    it('is one process per core on Postgres and one on the embedded database by default', () => {
+      expect(loadConfig(postgres).workers).toBe(availableParallelism());
+      expect(loadConfig({}).workers).toBe(1);
+    });
+    it('takes a count or auto', () => {
+      expect(loadConfig({ ...postgres, WHARF_WORKERS: '3' }).workers).toBe(3);
+      expect(loadConfig({ ...postgres, WHARF_WORKERS: ' AUTO ' }).workers).toBe(availableParallelism());
+      expect(loadConfig({ WHARF_WORKERS: '1' }).workers).toBe(1);
+    });
+    it.each(['0', '65', 'two', '-1', '1.5'])('refuses %p', (value) => {
+      expect(() => loadConfig({ ...postgres, WHARF_WORKERS: value })).toThrow(`WHARF_WORKERS must be "auto" or an integer from 1 to 64, got "${value}"`);
+    });
+    it('refuses more than one on the embedded database, naming why (auto means one there)', () => {
+      expect(() => loadConfig({ WHARF_WORKERS: '2' })).toThrow('WHARF_WORKERS=2 needs DATABASE_URL: the embedded database serves one process');
+      expect(loadConfig({ WHARF_WORKERS: 'auto' }).workers).toBe(1);
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -10,6 +11,8 @@ export class WharfConfig {
   dataDir: string;
   /** Unset: Wharf starts its embedded database under `dataDir/pg`. */
   databaseUrl?: string;
+  /** HTTP server processes sharing the port (Node cluster); more than one needs `databaseUrl`. */
+  workers: number;
   /** The base URL clients use, for Location headers; unset: taken from each request's Host. */
   publicUrl?: string;
   logLevel: LogLevel;
@@ -82,6 +85,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WharfConfig {
     } else config.databaseUrl = databaseUrl;
   }
 
+  config.workers = workers(env, config.databaseUrl !== undefined, problems);
+
   const publicUrl = env.WHARF_PUBLIC_URL?.trim();
   if (publicUrl) {
     if (!/^https?:\/\//.test(publicUrl) || !isUrl(publicUrl)) problems.push(`WHARF_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
@@ -95,6 +100,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WharfConfig {
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
+
+/**
+ * WHARF_WORKERS: a count or `auto` (the default). `auto` is one per core on Postgres and one on
+ * the embedded database, which lives inside the one Wharf process that started it.
+ */
+function workers(env: NodeJS.ProcessEnv, postgres: boolean, problems: string[]): number {
+  const raw = env.WHARF_WORKERS?.trim().toLowerCase() || 'auto';
+  if (raw === 'auto') return postgres ? Math.min(availableParallelism(), MAX_WORKERS) : 1;
+  const count = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(count >= 1 && count <= MAX_WORKERS)) {
+    problems.push(`WHARF_WORKERS must be "auto" or an integer from 1 to ${MAX_WORKERS}, got "${env.WHARF_WORKERS}"`);
+    return 1;
+  }
+  if (count > 1 && !postgres) {
+    problems.push(`WHARF_WORKERS=${raw} needs DATABASE_URL: the embedded database serves one process`);
+    return 1;
+  }
+  return count;
+}
+const MAX_WORKERS = 64;
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, problems: string[]): number {
   const raw = env[name]?.trim();

@@ -28,9 +28,18 @@ export class JsonLogger implements LoggerService {
     this.write('debug', message, context);
   }
 
+  /** An info line written at every log level: that Wharf is up, which scripts wait for. */
+  announce(fields: Record<string, unknown>, context: string): void {
+    writeLine('info', fields, context);
+  }
+
   private write(level: LogLevel, message: unknown, context?: string): void {
     if (!levelEnabled(level, this.level)) return;
-    const fields = typeof message === 'object' && message !== null ? message : { msg: String(message) };
-    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, context, ...fields })}\n`);
+    writeLine(level, typeof message === 'object' && message !== null ? message : { msg: String(message) }, context);
   }
+}
+
+/** `pid` tells the processes of a multi-process Wharf (WHARF_WORKERS) apart. */
+function writeLine(level: LogLevel, fields: object, context?: string): void {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, pid: process.pid, context, ...fields })}\n`);
 }

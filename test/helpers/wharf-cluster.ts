@@ -1,0 +1,123 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createTestDatabase } from './wharf-server';
+
+const MAIN = path.join(__dirname, '..', '..', 'dist', 'apps', 'server', 'src', 'main.js');
+
+/** One JSON log line of the spawned server. */
+export interface LogLine {
+  level: string;
+  pid: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** The built server (`npm run build`) as its own process tree: `node dist/.../main.js`. */
+export interface SpawnedWharf {
+  baseUrl: string;
+  port: number;
+  child: ChildProcess;
+  /** Every log line so far, parsed. */
+  logs: LogLine[];
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  adminAuthorization: string;
+  /** Resolves with the exit code (or signal) once the primary has exited. */
+  exited: Promise<number | string>;
+  /** The primary's children, from /proc. */
+  workerPids(): Promise<number[]>;
+  /** Waits for a log line that `match` accepts (seen already or to come). */
+  waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** SIGTERM, then the database and data directory go. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns the built server on a fresh database and data directory, LOG_LEVEL=info (the access
+ * log says which process answered each request), and waits for its "listening" line.
+ */
+export async function spawnWharf(env: Record<string, string>): Promise<SpawnedWharf> {
+  await fs.access(MAIN).catch(() => {
+    throw new Error(`${MAIN} is missing: build first (npm run build; the test script does)`);
+  });
+  const database = await createTestDatabase();
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-cluster-'));
+  const port = await freePort();
+  const password = 'cluster-admin-password';
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, PORT: String(port), WHARF_HOST: '127.0.0.1', WHARF_DATA_DIR: dataDir, DATABASE_URL: database.url, WHARF_ADMIN_PASSWORD: password, LOG_LEVEL: 'info', WHARF_SHUTDOWN_GRACE_SECONDS: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  const logs: LogLine[] = [];
+  const waiters: Array<() => void> = [];
+  let partial = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString('utf8')).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line));
+      } catch {
+        logs.push({ level: 'unparsed', pid: 0, msg: line });
+      }
+    }
+    waiters.splice(0).forEach((wake) => wake());
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+
+  const waitForLog = async (match: (line: LogLine) => boolean, timeoutMs = 60_000): Promise<LogLine> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = logs.find(match);
+      if (found) return found;
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`wharf exited (${child.exitCode ?? child.signalCode}); stderr: ${stderr}`);
+      if (Date.now() > deadline) throw new Error(`no such log line within ${timeoutMs} ms; stderr: ${stderr}`);
+      await new Promise<void>((wake) => {
+        waiters.push(wake);
+        setTimeout(wake, 200);
+      });
+    }
+  };
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(kill);
+    }
+    await database.drop();
+    await fs.rm(dataDir, { recursive: true, force: true });
+  };
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    port,
+    child,
+    logs,
+    stderr: () => stderr,
+    adminAuthorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`,
+    exited,
+    workerPids: async () => {
+      const children = await fs.readFile(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').catch(() => '');
+      return children.split(' ').filter(Boolean).map(Number);
+    },
+    waitForLog,
+    stop,
+  };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
