@@ -30,7 +30,16 @@ export async function startWharfProcess(env: Record<string, string> = {}, startT
   const nodeArgs = process.env.BENCH_WHARF_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, main], {
     env: { ...process.env, PORT: String(port), WHARF_HOST: '127.0.0.1', WHARF_DATA_DIR: dataDir, LOG_LEVEL: 'warn', WHARF_SHUTDOWN_GRACE_SECONDS: '1', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  // Ready once Wharf says it listens (with several workers, all of them) and answers.
+  let announced = false;
+  let seen = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    if (announced) return;
+    seen = (seen + chunk.toString('utf8')).slice(-4096);
+    announced = seen.includes('"msg":"Wharf listening on');
   });
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
@@ -51,7 +60,7 @@ export async function startWharfProcess(env: Record<string, string> = {}, startT
       await stop();
       throw new Error(`wharf exited with ${child.exitCode ?? child.signalCode} before it was ready`);
     }
-    const ok = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+    const ok = announced && (await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false));
     if (ok) break;
     if (Date.now() > deadline) {
       await stop();
@@ -62,17 +71,32 @@ export async function startWharfProcess(env: Record<string, string> = {}, startT
   return { url, pid: child.pid!, dataDir, stop };
 }
 
-/** Peak and current resident memory of a process, from /proc (Linux), in MiB. */
-export async function memoryOf(pid: number): Promise<{ peakMiB: number; rssMiB: number }> {
-  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
-  return { peakMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024 };
+/** A process and all its descendants (Wharf's primary and its workers), from /proc. */
+export async function processTree(pid: number): Promise<number[]> {
+  const children = await fs.readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  const below = await Promise.all(children.split(' ').filter(Boolean).map((child) => processTree(Number(child))));
+  return [pid, ...below.flat()];
 }
 
-/** Resets a process's peak RSS (VmHWM) to its current RSS; false when the kernel refuses. */
+/**
+ * Memory of a process tree, in MiB: the sum of its processes' PSS (resident pages, each shared
+ * page split among the processes that map it, so the node binary of several workers counts
+ * once in all) and the largest RSS peak (VmHWM) of any one of them.
+ */
+export async function memoryOf(pid: number): Promise<{ pssMiB: number; largestPeakRssMiB: number; processes: number }> {
+  const pids = await processTree(pid);
+  const kib = (text: string, field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(text)?.[1] ?? NaN);
+  let pss = 0;
+  let largestPeak = 0;
+  for (const each of pids) {
+    pss += kib(await fs.readFile(`/proc/${each}/smaps_rollup`, 'utf8'), 'Pss');
+    largestPeak = Math.max(largestPeak, kib(await fs.readFile(`/proc/${each}/status`, 'utf8'), 'VmHWM'));
+  }
+  return { pssMiB: pss / 1024, largestPeakRssMiB: largestPeak / 1024, processes: pids.length };
+}
+
+/** Resets the peak RSS (VmHWM) of a process tree to its current RSS; false when the kernel refuses. */
 export async function resetPeakMemory(pid: number): Promise<boolean> {
-  return fs.writeFile(`/proc/${pid}/clear_refs`, '5').then(
-    () => true,
-    () => false,
-  );
+  const results = await Promise.all((await processTree(pid)).map((each) => fs.writeFile(`/proc/${each}/clear_refs`, '5').then(() => true, () => false)));
+  return results.every(Boolean);
 }
