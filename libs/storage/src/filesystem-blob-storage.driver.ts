@@ -22,9 +22,11 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
   /**
    * Hashing while the bytes are written saves re-reading a large upload at commit. Trusting
    * its running state assumes appends to one upload never overlap across instances; the
-   * upload session's offset check in the database is what guarantees that.
+   * upload session's offset check in the database is what guarantees that. Worker processes
+   * of one Wharf share the state through the primary; separate instances do not (an upload
+   * continued on another one is hashed there from the file).
    */
-  private readonly hasher = new UploadHasher();
+  private readonly hasher = UploadHasher.forThisProcess();
   /** Per-upload queue: overlapping appends would interleave bytes and desync the hash state. */
   private readonly locks = new Map<string, Promise<void>>();
   private ready?: Promise<void>;

@@ -2,3 +2,4 @@ export * from './blob-storage-driver';
 export * from './filesystem-blob-storage.driver';
 export * from './data-dir-probe';
 export * from './file-range-stream';
+export * from './upload-hasher';

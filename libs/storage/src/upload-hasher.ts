@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { Worker } from 'node:worker_threads';
 
 type Algorithm = 'sha256' | 'sha512';
@@ -50,6 +51,9 @@ parentPort.on('message', (message) => {
   const { op, id, file, size, reply } = message;
   try {
     if (op === 'extend') {
+      // Worker processes reach a shared hasher by separate pipes: an extend may arrive after a
+      // later one, reporting a prefix the state already covers (appended bytes never change).
+      if (states.has(id) && states.get(id).offset > size) return;
       const state = extend(id, file, size);
       if (message.settled) state.checkpoint = { hash: state.hash.copy(), offset: size };
     } else if (op === 'rewind') {
@@ -83,17 +87,91 @@ interface Waiter {
   reject(err: Error): void;
 }
 
+/** What the hashing side answers to a `digest`. */
+export interface HasherReply {
+  reply: number;
+  hex?: string;
+  error?: string;
+}
+
+export interface HasherEvents {
+  reply(reply: HasherReply): void;
+  /** The hashing side is gone: its state with it; pending digests fail. */
+  failed(err: Error): void;
+}
+
+/** Where the hashing program runs, and how messages get there. */
+export interface HasherLink {
+  post(message: Record<string, unknown>): void;
+  /** Keep this process alive (a digest is awaited) or not. */
+  hold(held: boolean): void;
+  close(): Promise<void>;
+}
+
+export type HasherConnector = (events: HasherEvents) => HasherLink;
+
+/** The hashing program on a thread of this process. */
+export const hashingThread: HasherConnector = (events) => {
+  const worker = new Worker(WORKER_SOURCE, { eval: true });
+  worker.on('message', (reply: HasherReply) => events.reply(reply));
+  worker.on('error', (err) => events.failed(err));
+  worker.on('exit', (code) => events.failed(new Error(`the hashing worker exited (${code})`)));
+  // Idle, the thread must not keep the process alive; only while a digest is awaited does it.
+  // After the listeners: adding a 'message' listener refs the worker's port again.
+  worker.unref();
+  return {
+    post: (message) => worker.postMessage(message),
+    hold: (held) => (held ? worker.ref() : worker.unref()),
+    close: async () => void (await worker.terminate()),
+  };
+};
+
+export const HASH_REQUEST = 'wharf:hash';
+export const HASH_REPLY = 'wharf:hash-reply';
+
 /**
- * Hashes uploads on a worker thread while they are written, so SHA-256 (a third of a push's
+ * In a worker process of a multi-process Wharf: the primary's hashing hub, so that an upload's
+ * running hash is one, whichever worker each of its chunks arrives at (otherwise each worker
+ * would hash the chunks the others wrote, again).
+ */
+export const hashingHubOfPrimary: HasherConnector = (events) => {
+  const onMessage = (message: Record<string, HasherReply> | undefined) => {
+    if (message?.[HASH_REPLY]) events.reply(message[HASH_REPLY]);
+  };
+  const onGone = () => events.failed(new Error('the primary process is gone'));
+  process.on('message', onMessage);
+  process.once('disconnect', onGone);
+  return {
+    post: (message) => {
+      if (!process.send?.({ [HASH_REQUEST]: message })) onGone();
+    },
+    hold: () => undefined, // the IPC channel belongs to the cluster, which keeps it open
+    close: async () => {
+      process.off('message', onMessage);
+      process.off('disconnect', onGone);
+    },
+  };
+};
+
+/**
+ * Hashes uploads off the main thread while they are written, so SHA-256 (a third of a push's
  * main-thread time when done inline) runs beside receiving instead of in line with it. The
  * caller reports which prefix of the upload file is written (`extend`), marks the sizes a
  * successful append ended at (`settled`), and winds back to one after a failed append.
  * State is only an optimisation: without it (a restart, a rewind past the last settled size,
- * a worker crash) `digest` hashes the file from the start.
+ * a hashing thread gone) `digest` hashes the file from the start. The hashing runs on a
+ * thread of this process, or in a worker process on the primary's hub (`forThisProcess`).
  */
 export class UploadHasher {
-  private current?: { worker: Worker; waiting: Map<number, Waiter> };
+  private current?: { link: HasherLink; waiting: Map<number, Waiter> };
   private nextReply = 1;
+
+  constructor(private readonly connect: HasherConnector = hashingThread) {}
+
+  /** The hasher for this process: on the primary's hub in a cluster worker, else on a thread. */
+  static forThisProcess(): UploadHasher {
+    return new UploadHasher(cluster.isWorker ? hashingHubOfPrimary : hashingThread);
+  }
 
   /** The first `size` bytes of the upload file are written; `settled` when an append ended there. */
   extend(uploadId: string, file: string, size: number, settled = false): void {
@@ -117,43 +195,119 @@ export class UploadHasher {
     if (this.current) this.send({ op: 'forget', id: uploadId });
   }
 
-  /** Stops the worker (tests, shutdown); the next call starts a new one. */
+  /** Stops the hashing side (tests, shutdown); the next call starts a new one. */
   async close(): Promise<void> {
-    const worker = this.current?.worker;
+    const link = this.current?.link;
     this.current = undefined;
-    await worker?.terminate();
+    await link?.close();
   }
 
   private send(message: Record<string, unknown>, waiter?: Waiter): void {
     this.current ??= this.start();
     if (waiter) {
       this.current.waiting.set(message.reply as number, waiter);
-      this.current.worker.ref();
+      this.current.link.hold(true);
     }
-    this.current.worker.postMessage(message);
+    this.current.link.post(message);
   }
 
-  private start(): { worker: Worker; waiting: Map<number, Waiter> } {
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+  private start(): { link: HasherLink; waiting: Map<number, Waiter> } {
     const waiting = new Map<number, Waiter>();
-    const started = { worker, waiting };
-    worker.on('message', ({ reply, hex, error }: { reply: number; hex?: string; error?: string }) => {
-      const waiter = waiting.get(reply);
-      waiting.delete(reply);
-      if (waiting.size === 0) worker.unref();
-      if (error !== undefined) waiter?.reject(new Error(`hashing the upload failed: ${error}`));
-      else waiter?.resolve(hex!);
+    const started = {} as { link: HasherLink; waiting: Map<number, Waiter> };
+    started.waiting = waiting;
+    started.link = this.connect({
+      reply: ({ reply, hex, error }) => {
+        const waiter = waiting.get(reply);
+        waiting.delete(reply);
+        if (waiting.size === 0) started.link.hold(false);
+        if (error !== undefined) waiter?.reject(new Error(`hashing the upload failed: ${error}`));
+        else waiter?.resolve(hex!);
+      },
+      failed: (err) => {
+        if (this.current === started) this.current = undefined;
+        for (const waiter of waiting.values()) waiter.reject(err);
+        waiting.clear();
+      },
     });
-    const fail = (err: Error) => {
-      if (this.current === started) this.current = undefined;
-      for (const waiter of waiting.values()) waiter.reject(err);
-      waiting.clear();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`the hashing worker exited (${code})`)));
-    // Idle, the worker must not keep the process alive; only while a digest is awaited does it.
-    // After the listeners: adding a 'message' listener refs the worker's port again.
-    worker.unref();
     return started;
   }
+}
+
+/**
+ * The primary's side of `hashingHubOfPrimary`: hashing threads shared by all worker processes,
+ * each upload's messages always on the same thread (by its id), replies sent back to the
+ * worker that asked.
+ */
+export class UploadHashingHub {
+  private readonly threads: Array<UploadHasherThread | undefined>;
+
+  constructor(threadCount: number) {
+    this.threads = Array.from({ length: Math.max(1, threadCount) }, () => undefined);
+  }
+
+  /** Takes the hashing requests of one worker process. */
+  serve(peer: HashingPeer): void {
+    peer.on('message', (message: Record<string, Record<string, unknown>> | undefined) => {
+      const request = message?.[HASH_REQUEST];
+      if (request) this.thread(shardOf(String(request.id), this.threads.length)).post(peer, request);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.threads.splice(0).map((thread) => thread?.close()));
+  }
+
+  private thread(index: number): UploadHasherThread {
+    const existing = this.threads[index];
+    if (existing && !existing.gone) return existing;
+    return (this.threads[index] = new UploadHasherThread());
+  }
+}
+
+/** A worker process as the hub sees it (a cluster Worker). */
+export interface HashingPeer {
+  on(event: 'message', listener: (message: any) => void): unknown;
+  send(message: unknown): unknown;
+  isConnected(): boolean;
+}
+
+/** One hashing thread of the hub, with the replies it owes to worker processes. */
+class UploadHasherThread {
+  gone = false;
+  private readonly owed = new Map<number, { peer: HashingPeer; reply: number }>();
+  private nextReply = 1;
+  private readonly link: HasherLink;
+
+  constructor() {
+    this.link = hashingThread({
+      reply: (answer) => {
+        const owed = this.owed.get(answer.reply);
+        this.owed.delete(answer.reply);
+        if (owed?.peer.isConnected()) owed.peer.send({ [HASH_REPLY]: { ...answer, reply: owed.reply } });
+      },
+      failed: (err) => {
+        this.gone = true;
+        for (const { peer, reply } of this.owed.values()) if (peer.isConnected()) peer.send({ [HASH_REPLY]: { reply, error: err.message } });
+        this.owed.clear();
+      },
+    });
+  }
+
+  post(peer: HashingPeer, request: Record<string, unknown>): void {
+    if (request.reply === undefined) return this.link.post(request);
+    const reply = this.nextReply++;
+    this.owed.set(reply, { peer, reply: request.reply as number });
+    this.link.post({ ...request, reply });
+  }
+
+  close(): Promise<void> {
+    this.gone = true;
+    return this.link.close();
+  }
+}
+
+function shardOf(id: string, count: number): number {
+  let hash = 0;
+  for (let i = 0; i < id.length; i++) hash = (hash * 31 + id.charCodeAt(i)) >>> 0;
+  return hash % count;
 }

@@ -1,4 +1,5 @@
 import cluster, { Worker } from 'node:cluster';
+import { UploadHashingHub } from '@wharf/storage';
 import { JsonLogger } from '../logging/json-logger';
 
 /** Crashes in this window beyond this count stop the restarts: something is wrong for good. */
@@ -16,10 +17,12 @@ export interface SupervisorOptions {
 }
 
 /**
- * The primary process of a multi-process Wharf (WHARF_WORKERS > 1). It serves nothing itself:
- * it forks the workers, each a whole Wharf on the shared port (Node's cluster hands them the
+ * The primary process of a multi-process Wharf (WHARF_WORKERS > 1). It serves no requests: it
+ * forks the workers, each a whole Wharf on the shared port (Node's cluster hands them the
  * connections in turn), replaces a worker that crashes, and stops them all on SIGTERM/SIGINT.
- * Workers migrate the database under a lock (see `migrate`), so they may start together.
+ * It hosts the uploads' hashing for all workers, so an upload whose chunks arrive at different
+ * workers is hashed once. Workers migrate the database under a lock (see `migrate`), so they
+ * may start together.
  *
  * Resolves with the exit code the primary should end with: 0 after a requested stop, 1 when
  * a worker failed before the service was up, or crashed too often.
@@ -31,10 +34,13 @@ export function superviseWorkers(options: SupervisorOptions): Promise<number> {
   let stopping = false;
   let listening = 0;
 
+  const hashing = new UploadHashingHub(options.workers);
+  cluster.on('fork', (worker) => hashing.serve(worker));
+
   return new Promise<number>((resolve) => {
     const finish = (code: number) => {
       const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
-      if (alive.length === 0) return resolve(code);
+      if (alive.length === 0) return void hashing.close().finally(() => resolve(code));
       cluster.once('exit', () => finish(code));
     };
     const stopAll = (code: number) => {
