@@ -33,8 +33,8 @@ describe('loadConfig', () => {
 
   describe('WHARF_WORKERS', () => {
     const postgres = { DATABASE_URL: 'postgres://u@h:5432/db' };
-    it('is one process per core on Postgres and one on the embedded database by default', () => {
-      expect(loadConfig(postgres).workers).toBe(availableParallelism());
+    it('is one process by default', () => {
+      expect(loadConfig(postgres).workers).toBe(1);
       expect(loadConfig({}).workers).toBe(1);
     });
     it('takes a count or auto', () => {

@@ -102,11 +102,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WharfConfig {
 }
 
 /**
- * WHARF_WORKERS: a count or `auto` (the default). `auto` is one per core on Postgres and one on
- * the embedded database, which lives inside the one Wharf process that started it.
+ * WHARF_WORKERS: a count (1 by default) or `auto`: one per core on Postgres, one on the embedded
+ * database, which lives inside the one Wharf process that started it. One is the default
+ * because two workers made single pushes slower in the bench (README, Performance).
  */
 function workers(env: NodeJS.ProcessEnv, postgres: boolean, problems: string[]): number {
-  const raw = env.WHARF_WORKERS?.trim().toLowerCase() || 'auto';
+  const raw = env.WHARF_WORKERS?.trim().toLowerCase() || '1';
   if (raw === 'auto') return postgres ? Math.min(availableParallelism(), MAX_WORKERS) : 1;
   const count = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!(count >= 1 && count <= MAX_WORKERS)) {
