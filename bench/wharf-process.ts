@@ -1,8 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort } from '../test/helpers/distribution-registry';
 
 /** Wharf as a separate process (the built server), so its memory is measured alone. */
 export interface WharfProcess {
@@ -10,16 +10,6 @@ export interface WharfProcess {
   pid: number;
   dataDir: string;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 export async function startWharfProcess(env: Record<string, string> = {}, startTimeoutMs = 60_000): Promise<WharfProcess> {

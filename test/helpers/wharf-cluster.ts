@@ -1,8 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort } from './distribution-registry';
 import { createTestDatabase } from './wharf-server';
 
 const MAIN = path.join(__dirname, '..', '..', 'dist', 'apps', 'server', 'src', 'main.js');
@@ -110,14 +110,4 @@ export async function spawnWharf(env: Record<string, string>): Promise<SpawnedWh
     waitForLog,
     stop,
   };
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 
-/** Any fixed 64-bit key; it only has to differ from other advisory locks on the database. */
-const MIGRATION_LOCK_KEY = 0x57686172664d6967n; // "WharfMig"
+/** Any fixed 64-bit key ("WharfMig"); it only has to differ from other advisory locks on the database. */
+const MIGRATION_LOCK_KEY = 0x57686172664d6967n.toString();
 
 /**
  * Applies pending migrations. With a shared database it holds a Postgres advisory lock while
@@ -17,11 +17,11 @@ export async function migrate(dataSource: DataSource, options: { shared: boolean
   }
   const lock = dataSource.createQueryRunner();
   try {
-    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     await dataSource.runMigrations({ transaction: 'all' });
   } finally {
     // Releasing the connection's session ends the lock even if the unlock query fails.
-    await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()]).catch(() => undefined);
+    await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     await lock.release();
   }
 }

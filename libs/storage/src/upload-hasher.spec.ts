@@ -100,9 +100,9 @@ async function overwrite(path: string, position: number, bytes: Buffer): Promise
 /** A worker process's IPC channel, in memory: what the hub sends arrives at `replies`. */
 class FakeWorkerChannel extends EventEmitter implements HashingPeer {
   connected = true;
-  private readonly listeners: Array<(reply: any) => void> = [];
+  private readonly replyListeners: Array<(reply: any) => void> = [];
   send(message: Record<string, unknown>): boolean {
-    setImmediate(() => this.listeners.forEach((listener) => listener(message[HASH_REPLY])));
+    setImmediate(() => this.replyListeners.forEach((listener) => listener(message[HASH_REPLY])));
     return true;
   }
   isConnected(): boolean {
@@ -111,7 +111,7 @@ class FakeWorkerChannel extends EventEmitter implements HashingPeer {
   /** An UploadHasher of this "worker", sending to the hub through this channel. */
   hasher(): UploadHasher {
     const connector: HasherConnector = (events) => {
-      this.listeners.push((reply) => events.reply(reply));
+      this.replyListeners.push((reply) => events.reply(reply));
       return { post: (message) => setImmediate(() => this.emit('message', { [HASH_REQUEST]: message })), hold: () => undefined, close: async () => undefined };
     };
     return new UploadHasher(connector);

@@ -82,6 +82,13 @@ parentPort.on('message', (message) => {
 });
 `;
 
+/** The hashing program could not digest the upload (`detail` is its own message). */
+class UploadHashingError extends Error {
+  constructor(readonly detail: string) {
+    super(`hashing the upload failed: ${detail}`);
+  }
+}
+
 interface Waiter {
   resolve(hex: string): void;
   reject(err: Error): void;
@@ -213,54 +220,64 @@ export class UploadHasher {
 
   private start(): { link: HasherLink; waiting: Map<number, Waiter> } {
     const waiting = new Map<number, Waiter>();
-    const started = {} as { link: HasherLink; waiting: Map<number, Waiter> };
-    started.waiting = waiting;
-    started.link = this.connect({
+    const link: HasherLink = this.connect({
       reply: ({ reply, hex, error }) => {
         const waiter = waiting.get(reply);
         waiting.delete(reply);
-        if (waiting.size === 0) started.link.hold(false);
-        if (error !== undefined) waiter?.reject(new Error(`hashing the upload failed: ${error}`));
+        if (waiting.size === 0) link.hold(false);
+        if (error !== undefined) waiter?.reject(new UploadHashingError(error));
         else waiter?.resolve(hex!);
       },
       failed: (err) => {
-        if (this.current === started) this.current = undefined;
+        if (this.current?.link === link) this.current = undefined;
         for (const waiter of waiting.values()) waiter.reject(err);
         waiting.clear();
       },
     });
-    return started;
+    return { link, waiting };
   }
 }
 
+/** A message of a worker process's `UploadHasher`, as `hashingHubOfPrimary` relays it. */
+type HashRequest =
+  | { op: 'extend'; id: string; file: string; size: number; settled: boolean }
+  | { op: 'rewind'; id: string; size: number }
+  | { op: 'forget'; id: string }
+  | { op: 'digest'; id: string; file: string; size: number; algorithm: Algorithm; reply: number };
+
 /**
- * The primary's side of `hashingHubOfPrimary`: hashing threads shared by all worker processes,
- * each upload's messages always on the same thread (by its id), replies sent back to the
- * worker that asked.
+ * The primary's side of `hashingHubOfPrimary`: hashers shared by all worker processes, each on
+ * its own thread; an upload's messages always go to the same one (by its id), and a digest's
+ * answer goes back to the worker that asked.
  */
 export class UploadHashingHub {
-  private readonly threads: Array<UploadHasherThread | undefined>;
+  private readonly hashers: UploadHasher[];
 
   constructor(threadCount: number) {
-    this.threads = Array.from({ length: Math.max(1, threadCount) }, () => undefined);
+    this.hashers = Array.from({ length: Math.max(1, threadCount) }, () => new UploadHasher(hashingThread));
   }
 
   /** Takes the hashing requests of one worker process. */
   serve(peer: HashingPeer): void {
-    peer.on('message', (message: Record<string, Record<string, unknown>> | undefined) => {
+    peer.on('message', (message: Record<string, HashRequest> | undefined) => {
       const request = message?.[HASH_REQUEST];
-      if (request) this.thread(shardOf(String(request.id), this.threads.length)).post(peer, request);
+      if (!request) return;
+      const hasher = this.hashers[shardOf(request.id, this.hashers.length)];
+      if (request.op === 'extend') hasher.extend(request.id, request.file, request.size, request.settled);
+      else if (request.op === 'rewind') hasher.rewind(request.id, request.size);
+      else if (request.op === 'forget') hasher.forget(request.id);
+      else {
+        const answer = (fields: Omit<HasherReply, 'reply'>) => peer.isConnected() && peer.send({ [HASH_REPLY]: { reply: request.reply, ...fields } });
+        hasher.digest(request.id, request.file, request.size, request.algorithm).then(
+          (hex) => answer({ hex }),
+          (err: Error) => answer({ error: err instanceof UploadHashingError ? err.detail : err.message }),
+        );
+      }
     });
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.threads.splice(0).map((thread) => thread?.close()));
-  }
-
-  private thread(index: number): UploadHasherThread {
-    const existing = this.threads[index];
-    if (existing && !existing.gone) return existing;
-    return (this.threads[index] = new UploadHasherThread());
+    await Promise.all(this.hashers.map((hasher) => hasher.close()));
   }
 }
 
@@ -269,41 +286,6 @@ export interface HashingPeer {
   on(event: 'message', listener: (message: any) => void): unknown;
   send(message: unknown): unknown;
   isConnected(): boolean;
-}
-
-/** One hashing thread of the hub, with the replies it owes to worker processes. */
-class UploadHasherThread {
-  gone = false;
-  private readonly owed = new Map<number, { peer: HashingPeer; reply: number }>();
-  private nextReply = 1;
-  private readonly link: HasherLink;
-
-  constructor() {
-    this.link = hashingThread({
-      reply: (answer) => {
-        const owed = this.owed.get(answer.reply);
-        this.owed.delete(answer.reply);
-        if (owed?.peer.isConnected()) owed.peer.send({ [HASH_REPLY]: { ...answer, reply: owed.reply } });
-      },
-      failed: (err) => {
-        this.gone = true;
-        for (const { peer, reply } of this.owed.values()) if (peer.isConnected()) peer.send({ [HASH_REPLY]: { reply, error: err.message } });
-        this.owed.clear();
-      },
-    });
-  }
-
-  post(peer: HashingPeer, request: Record<string, unknown>): void {
-    if (request.reply === undefined) return this.link.post(request);
-    const reply = this.nextReply++;
-    this.owed.set(reply, { peer, reply: request.reply as number });
-    this.link.post({ ...request, reply });
-  }
-
-  close(): Promise<void> {
-    this.gone = true;
-    return this.link.close();
-  }
 }
 
 function shardOf(id: string, count: number): number {
