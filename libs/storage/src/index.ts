@@ -3,3 +3,4 @@ export * from './filesystem-blob-storage.driver';
 export * from './data-dir-probe';
 export * from './file-range-stream';
 export * from './upload-hasher';
+export * from './socket-sendfile';
