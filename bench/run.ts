@@ -75,7 +75,8 @@ async function main(): Promise<number> {
     const wharf = await startWharfTarget(resources);
     const distribution = await startDistributionTarget(resources);
     database = wharf.database ?? '';
-    context.push(`Wharf: ${commit()}, metadata in ${database}`);
+    const settings = Object.entries(process.env).filter(([name]) => name.startsWith('WHARF_')).map(([name, value]) => `${name}=${value}`);
+    context.push(`Wharf: ${commit()}, metadata in ${database}${settings.length > 0 ? `, with ${settings.join(' ')}` : ''}`);
 
     for (const [name, workload] of selected(WORKLOADS)) {
       if (run.signal.aborted) {
