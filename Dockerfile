@@ -1,7 +1,5 @@
 # Wharf server image: build with the dev toolchain, run with production packages only.
 FROM node:20-bookworm-slim AS build
-# node-gyp's toolchain, for the sendfile addon (libs/storage/native).
-RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,15 +7,13 @@ COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps ./apps
 COPY libs ./libs
 COPY migrations ./migrations
-COPY scripts/build-native.sh ./scripts/
-RUN npx nest build && bash scripts/build-native.sh && npm prune --omit=dev
+RUN npx nest build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production PORT=8080 WHARF_DATA_DIR=/var/lib/wharf
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY --from=build /app/libs/storage/native/build/Release/wharf_sendfile.node ./libs/storage/native/build/Release/
 COPY package.json ./
 RUN mkdir -p /var/lib/wharf && chown node:node /var/lib/wharf
 USER node

@@ -7,5 +7,4 @@ cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh
 bash scripts/ensure-node-modules.sh
 npx nest build
-bash scripts/build-native.sh
 exec npx ts-node --transpile-only bench/run.ts "$@"

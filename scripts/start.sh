@@ -7,5 +7,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 npx nest build
-bash scripts/build-native.sh || echo "the sendfile addon did not build: blob downloads will stream through Node"
 exec node dist/apps/server/src/main.js

@@ -9,8 +9,6 @@ bash scripts/install-test-deps.sh || { echo "installing test dependencies failed
 bash scripts/ensure-node-modules.sh || { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
 # The cluster suite runs the built server (node dist/.../main.js), as users do.
 npx nest build || { echo "the build failed"; echo "0 passed, 1 failed"; exit 1; }
-# The sendfile addon, which the storage suite checks.
-bash scripts/build-native.sh || { echo "building the sendfile addon failed"; echo "0 passed, 1 failed"; exit 1; }
 
 # Each e2e suite creates (and drops) its own database through this admin connection.
 export WHARF_TEST_PG_ADMIN_URL="${WHARF_TEST_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"

@@ -25,7 +25,7 @@ import {
   streamedRequest,
   withQuery,
 } from './helpers/registry-http';
-import { WharfTestServer, createLocalRepository, startWharf } from './helpers/wharf-server';
+import { WharfTestServer } from './helpers/wharf-server';
 
 const KEY = 'docker-local';
 const OTHER = 'docker-other';
@@ -771,43 +771,5 @@ describe('a blob whose bytes are missing from disk', () => {
       expect(res.headers.get('content-range')).toBeNull();
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     }
-  });
-});
-
-describe.each([
-  ['by sendfile (the default)', {}],
-  ['through Node (WHARF_SENDFILE=off)', { WHARF_SENDFILE: 'off' }],
-] as const)('blob bodies %s', (_label, env: Record<string, string>) => {
-  let own: WharfTestServer;
-  beforeAll(async () => {
-    own = await startWharf(env);
-    await createLocalRepository(own, KEY);
-  });
-  afterAll(() => own?.close());
-
-  it('serves a blob larger than the socket buffers, whole and in ranges', async () => {
-    const base = V2_FORM.base(KEY, 'big');
-    const bytes = randomBytes(20 * 1024 * 1024 + 17);
-    const digest = await pushBlob(own, base, bytes);
-    const whole = await request(own, `${base}blobs/${digest}`);
-    expectStatus(whole, 200);
-    expect(whole.body.equals(bytes)).toBe(true);
-    const range = await request(own, `${base}blobs/${digest}`, { headers: { range: 'bytes=1048576-9437183' } });
-    expectStatus(range, 206);
-    expect(range.body.equals(bytes.subarray(1048576, 9437184))).toBe(true);
-  });
-
-  it('goes on serving after a client walks away mid-download', async () => {
-    const base = V2_FORM.base(KEY, 'walked');
-    const bytes = randomBytes(32 * 1024 * 1024);
-    const digest = await pushBlob(own, base, bytes);
-    const aborted = new AbortController();
-    const res = await fetch(absolute(own, `${base}blobs/${digest}`), { headers: { authorization: own.adminAuthorization }, signal: aborted.signal });
-    const reader = res.body!.getReader();
-    await reader.read(); // the first bytes, then the client goes
-    aborted.abort();
-    await reader.read().catch(() => undefined);
-    const again = await request(own, `${base}blobs/${digest}`);
-    expect(again.body.equals(bytes)).toBe(true);
   });
 });

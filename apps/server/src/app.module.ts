@@ -11,7 +11,6 @@ import { ErrorResponder } from './errors/error-responder';
 import { HttpExceptionFilter } from './errors/http-exception.filter';
 import { RequestIdMiddleware } from './logging/request-id.middleware';
 import { BlobsHandler } from './registry/blobs.handler';
-import { BlobBodySender } from './registry/send-blob-body';
 import { ListingsHandler } from './registry/listings.handler';
 import { ManifestsHandler } from './registry/manifests.handler';
 import { RegistryDispatcher } from './registry/registry.dispatcher';
@@ -48,7 +47,6 @@ export class AppModule implements NestModule {
         RegistryDispatcher,
         ManifestsHandler,
         BlobsHandler,
-        BlobBodySender,
         UploadsHandler,
         ListingsHandler,
       ],

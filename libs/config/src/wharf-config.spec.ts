@@ -8,13 +8,6 @@ describe('loadConfig', () => {
     expect(config.databaseUrl).toBeUndefined();
     expect(config.dataDir.endsWith('/data')).toBe(true);
     expect(config.logLevel).toBe('info');
-    expect(config.sendfile).toBe(true);
-  });
-
-  it('turns sendfile off only when asked, and refuses anything but on or off', () => {
-    expect(loadConfig({ WHARF_SENDFILE: ' OFF ' }).sendfile).toBe(false);
-    expect(loadConfig({ WHARF_SENDFILE: 'on' }).sendfile).toBe(true);
-    expect(() => loadConfig({ WHARF_SENDFILE: 'yes' })).toThrow('WHARF_SENDFILE must be "on" or "off", got "yes"');
   });
 
   it('names every bad value at once', () => {

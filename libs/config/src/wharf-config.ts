@@ -34,8 +34,6 @@ export class WharfConfig {
   loginWindowSeconds: number;
   /** 32 bytes that encrypt stored upstream credentials; unset: a key file in the data directory. */
   secretKey?: Buffer;
-  /** Stored blobs go to clients by sendfile(2) where the native addon is built; false: through Node's buffers. */
-  sendfile: boolean;
 
   get blobRoot(): string {
     return path.join(this.dataDir, 'storage');
@@ -72,10 +70,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WharfConfig {
   config.refreshTokenTtlSeconds = integer(env, 'WHARF_REFRESH_TOKEN_TTL_SECONDS', 30 * 86_400, 300, 365 * 86_400, problems);
   config.loginMaxFailures = integer(env, 'WHARF_LOGIN_MAX_FAILURES', 10, 1, 10_000, problems);
   config.loginWindowSeconds = integer(env, 'WHARF_LOGIN_WINDOW_SECONDS', 300, 1, 86_400, problems);
-
-  const sendfile = env.WHARF_SENDFILE?.trim().toLowerCase() || 'on';
-  if (sendfile !== 'on' && sendfile !== 'off') problems.push(`WHARF_SENDFILE must be "on" or "off", got "${env.WHARF_SENDFILE}"`);
-  config.sendfile = sendfile !== 'off';
 
   const secretKey = env.WHARF_SECRET_KEY?.trim();
   if (secretKey) {

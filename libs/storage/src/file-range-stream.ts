@@ -1,7 +1,5 @@
 import { FileHandle } from 'node:fs/promises';
-import { ServerResponse } from 'node:http';
 import { Readable, Writable } from 'node:stream';
-import { SocketSendfile } from './socket-sendfile';
 
 /**
  * Read size for both ways of consuming the stream. Two buffers of this size stay hot in the
@@ -45,26 +43,6 @@ export class FileRangeStream extends Readable {
         writing.catch(() => undefined); // awaited on the next turn or below
       }
       await writing;
-    } finally {
-      this.destroy();
-    }
-  }
-
-  /**
-   * Writes the range as the body of `res` (without ending it): by the kernel when `sendfile` is
-   * given and `res` is on a plain TCP socket, else as `pipeInto` does. The stream is spent
-   * afterwards.
-   */
-  async sendInto(res: ServerResponse, sendfile: SocketSendfile | undefined): Promise<void> {
-    const socket = res.socket;
-    if (!sendfile?.canSendTo(socket)) return this.pipeInto(res);
-    try {
-      // The headers go first, through Node; the body must not overtake them.
-      res.flushHeaders();
-      await SocketSendfile.drained(socket);
-      const length = this.end - this.position + 1;
-      await sendfile.send(socket, this.handle.fd, this.position, length);
-      this.position += length;
     } finally {
       this.destroy();
     }

@@ -3,4 +3,3 @@ export * from './filesystem-blob-storage.driver';
 export * from './data-dir-probe';
 export * from './file-range-stream';
 export * from './upload-hasher';
-export * from './socket-sendfile';

@@ -3,16 +3,13 @@ import { RegistryError } from '@wharf/oci';
 import { RepositoryResolver } from '@wharf/registry';
 import { parseRangeHeader } from './http-range';
 import { RegistryContext } from './registry-context';
-import { BlobBodySender } from './send-blob-body';
+import { sendBlobBody } from './send-blob-body';
 
 type BlobContext = RegistryContext<{ kind: 'blob'; repoKey: string; image: string; digest: string }>;
 
 @Injectable()
 export class BlobsHandler {
-  constructor(
-    private readonly resolver: RepositoryResolver,
-    private readonly bodies: BlobBodySender,
-  ) {}
+  constructor(private readonly resolver: RepositoryResolver) {}
 
   async get(ctx: BlobContext, withBody: boolean): Promise<void> {
     const { repoKey, image, digest } = ctx.route;
@@ -43,7 +40,7 @@ export class BlobsHandler {
       ctx.res.end();
       return;
     }
-    await this.bodies.send(stream, ctx.res);
+    await sendBlobBody(stream, ctx.res);
   }
 
   async delete(ctx: BlobContext): Promise<void> {
