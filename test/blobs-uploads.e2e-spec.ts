@@ -700,6 +700,19 @@ describe('large blobs stream through', () => {
     expectStatus(ranged, 206);
     expect(ranged.body.equals(bytes.subarray(start, start + 2 * 1024 * 1024 + 1))).toBe(true);
   });
+
+  it('goes on serving a blob after a client walks away in the middle of downloading it', async () => {
+    const base = V2_FORM.base(KEY, freshImage('walked'));
+    const bytes = randomBytes(32 * 1024 * 1024);
+    const digest = await pushBlob(server, base, bytes);
+    const walkAway = new AbortController();
+    const res = await fetch(absolute(server, `${base}blobs/${digest}`), { headers: { authorization: server.adminAuthorization }, signal: walkAway.signal });
+    const reader = res.body!.getReader();
+    expect((await reader.read()).done).toBe(false); // some bytes arrived, then the client goes
+    walkAway.abort();
+    await reader.read().catch(() => undefined);
+    await expectBlob(base, digest, bytes);
+  });
 });
 
 describe('concurrency', () => {
