@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { FileHandle, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APPEND_BATCH_BYTES, appendBatched } from './batched-file-append';
+import { APPEND_BATCH_BYTES, appendBatched, batchBytesFor } from './batched-file-append';
 
 async function* chunksOf(data: Buffer, size: number): AsyncGenerator<Buffer> {
   for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
@@ -71,5 +71,28 @@ describe('appendBatched', () => {
     await expect(failure).rejects.toThrow('too long');
     events.push('rejected');
     expect(events).toEqual(['write started', 'write done', 'rejected']);
+  });
+
+  it('shrinks the batches as more uploads append at once, within 256 KiB to 2 MiB', () => {
+    const MiB = 1024 * 1024;
+    expect([1, 2, 4, 8, 64].map(batchBytesFor)).toEqual([2 * MiB, 2 * MiB, MiB, MiB / 2, MiB / 4]);
+  });
+
+  it('writes 512 KiB batches while eight uploads append together, each file intact', async () => {
+    const sizes: number[] = [];
+    const recording = (into: Buffer[]) =>
+      ({
+        async writev(buffers: Buffer[]) {
+          const bytes = buffers.reduce((n, b) => n + b.length, 0);
+          sizes.push(bytes);
+          into.push(Buffer.concat(buffers));
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          return { bytesWritten: bytes, buffers };
+        },
+      }) as unknown as FileHandle;
+    const uploads = Array.from({ length: 8 }, () => ({ data: randomBytes(3 * 1024 * 1024), written: [] as Buffer[] }));
+    await Promise.all(uploads.map((u) => appendBatched(chunksOf(u.data, 64 * 1024), recording(u.written), () => undefined)));
+    for (const u of uploads) expect(Buffer.concat(u.written).equals(u.data)).toBe(true);
+    expect(Math.max(...sizes)).toBe(512 * 1024);
   });
 });
