@@ -75,7 +75,10 @@ async function main(): Promise<number> {
     const wharf = await startWharfTarget(resources);
     const distribution = await startDistributionTarget(resources);
     database = wharf.database ?? '';
-    const settings = Object.entries(process.env).filter(([name]) => name.startsWith('WHARF_')).map(([name, value]) => `${name}=${value}`);
+    // Wharf's own settings pass through to it; secrets stay out of the report.
+    const settings = Object.entries(process.env)
+      .filter(([name]) => name.startsWith('WHARF_') && !/PASSWORD|SECRET|KEY/.test(name))
+      .map(([name, value]) => `${name}=${value}`);
     context.push(`Wharf: ${commit()}, metadata in ${database}${settings.length > 0 ? `, with ${settings.join(' ')}` : ''}`);
 
     for (const [name, workload] of selected(WORKLOADS)) {
