@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Dispatcher, Pool } from 'undici';
 
 /**
@@ -29,6 +30,11 @@ export interface LoadResult {
   maxMs: number;
   /** Connections opened during the timed part: more than `connections` means they were not kept alive. */
   connects: number;
+  /**
+   * The 99th percentile of this process's own event-loop delay during the timed part: time in
+   * which answers that had arrived waited for the client, and so part of every latency above.
+   */
+  clientLoopDelayP99Ms: number;
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
@@ -51,6 +57,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
   let connects = 0;
   pool.on('connect', () => connects++);
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   const started = performance.now();
   const deadline = started + durationMs;
   const worker = async (): Promise<void> => {
@@ -74,6 +82,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   };
   await Promise.all(Array.from({ length: connections }, worker));
   const seconds = (performance.now() - started) / 1000;
+  loopDelay.disable();
   await pool.destroy();
   return {
     requests,
@@ -85,6 +94,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     p99Ms: histogram.percentile(99),
     maxMs: histogram.max,
     connects,
+    clientLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
   };
 }
 

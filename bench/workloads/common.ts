@@ -122,7 +122,7 @@ export interface Measured {
   runs: number;
 }
 
-type Both<T> = { wharf: T | string; distribution: T | string };
+export type Both<T> = { wharf: T | string; distribution: T | string };
 
 /**
  * Measures `fn` `reps` times on each target, alternating which goes first (W D, D W, W D...)

@@ -2,7 +2,7 @@ import { runLoad } from '../load-client';
 import { Row } from '../report';
 import { MANIFEST_ACCEPT, RegistryClient, smallImage } from '../registry-client';
 import { Target } from '../targets';
-import { BenchContext, both, bothRepeated, bothRepeatedAll, inParallel, measuredRow, median, percentile, pick } from './common';
+import { BenchContext, Both, Measured, both, bothRepeated, bothRepeatedAll, inParallel, measuredRow, median, percentile, pick } from './common';
 
 /** Pushes a small image (config, one layer) under `tag`; returns the manifest builder for variants. */
 async function seed(target: Target, image: string, tag: string, signal: AbortSignal): Promise<ReturnType<typeof smallImage>> {
@@ -25,7 +25,7 @@ export async function manifestReads(ctx: BenchContext): Promise<Row[]> {
   const rows: Row[] = [];
   for (const method of ['GET', 'HEAD'] as const) {
     for (const connections of [16, 64]) {
-      const result = await bothRepeatedAll(ctx, ctx.scale.reps, ['rps', 'p50', 'p99'], async (target) => {
+      const result = await bothRepeatedAll(ctx, ctx.scale.reps, ['rps', 'p50', 'p99', 'clientDelay'], async (target) => {
         const load = await runLoad({
           origin: target.origin,
           path: `${target.v2(image)}/manifests/latest`,
@@ -37,17 +37,23 @@ export async function manifestReads(ctx: BenchContext): Promise<Row[]> {
         if (load.connects > 0) console.error(`  ${target.name} ${method} @${connections}: ${load.connects} connections opened during the run (not kept alive)`);
         if (load.errors > 0) console.error(`  ${target.name} ${method} @${connections}: ${load.errors} errors of ${load.requests} (${load.firstError})`);
         if (load.errors > load.requests / 100) throw new Error(`${load.errors} errors of ${load.requests}: ${load.firstError}`);
-        return { rps: load.rps, p50: load.p50Ms, p99: load.p99Ms };
+        return { rps: load.rps, p50: load.p50Ms, p99: load.p99Ms, clientDelay: load.clientLoopDelayP99Ms };
       });
       const name = `manifest ${method} by tag, ${connections} conns`;
       rows.push(
         measuredRow(name, 'req/s', 'higher', result.rps),
         measuredRow(name, 'p50 ms', 'lower', result.p50),
-        measuredRow(name, 'p99 ms', 'lower', result.p99),
+        measuredRow(name, 'p99 ms', 'lower', result.p99, clientDelayNote(result.clientDelay)),
       );
     }
   }
   return rows;
+}
+
+/** The load client's own event-loop delay (p99, median of the runs): its share of the tail. */
+function clientDelayNote(delay: Both<Measured>): string {
+  const ms = (m: Measured | string) => (typeof m === 'string' ? m : `${m.median.toFixed(1)} ms`);
+  return `client's event-loop delay p99: W ${ms(delay.wharf)}, D ${ms(delay.distribution)}`;
 }
 
 /** Distinct small manifests PUT one after another on one connection, each under its own tag. */
