@@ -94,6 +94,13 @@ interface Waiter {
   reject(err: Error): void;
 }
 
+/** What an `UploadHasher` sends to its hashing side (a thread, or the primary's hub that relays it to one). */
+type HashRequest =
+  | { op: 'extend'; id: string; file: string; size: number; settled: boolean }
+  | { op: 'rewind'; id: string; size: number }
+  | { op: 'forget'; id: string }
+  | { op: 'digest'; id: string; file: string; size: number; algorithm: Algorithm; reply: number };
+
 /** What the hashing side answers to a `digest`. */
 export interface HasherReply {
   reply: number;
@@ -109,7 +116,7 @@ export interface HasherEvents {
 
 /** Where the hashing program runs, and how messages get there. */
 export interface HasherLink {
-  post(message: Record<string, unknown>): void;
+  post(message: HashRequest): void;
   /** Keep this process alive (a digest is awaited) or not. */
   hold(held: boolean): void;
   close(): Promise<void>;
@@ -209,10 +216,10 @@ export class UploadHasher {
     await link?.close();
   }
 
-  private send(message: Record<string, unknown>, waiter?: Waiter): void {
+  private send(message: HashRequest, waiter?: Waiter): void {
     this.current ??= this.start();
-    if (waiter) {
-      this.current.waiting.set(message.reply as number, waiter);
+    if (waiter && message.op === 'digest') {
+      this.current.waiting.set(message.reply, waiter);
       this.current.link.hold(true);
     }
     this.current.link.post(message);
@@ -237,13 +244,6 @@ export class UploadHasher {
     return { link, waiting };
   }
 }
-
-/** A message of a worker process's `UploadHasher`, as `hashingHubOfPrimary` relays it. */
-type HashRequest =
-  | { op: 'extend'; id: string; file: string; size: number; settled: boolean }
-  | { op: 'rewind'; id: string; size: number }
-  | { op: 'forget'; id: string }
-  | { op: 'digest'; id: string; file: string; size: number; algorithm: Algorithm; reply: number };
 
 /**
  * The primary's side of `hashingHubOfPrimary`: hashers shared by all worker processes, each on
