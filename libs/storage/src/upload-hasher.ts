@@ -156,8 +156,11 @@ export const hashingHubOfPrimary: HasherConnector = (events) => {
   process.on('message', onMessage);
   process.once('disconnect', onGone);
   return {
+    // send()'s false means a backlog as well as a closed channel: only a send that fails, or no
+    // channel at all, means the primary is gone.
     post: (message) => {
-      if (!process.send?.({ [HASH_REQUEST]: message })) onGone();
+      if (!process.connected || !process.send) return onGone();
+      process.send({ [HASH_REQUEST]: message }, undefined, undefined, (err) => err && onGone());
     },
     hold: () => undefined, // the IPC channel belongs to the cluster, which keeps it open
     close: async () => {
