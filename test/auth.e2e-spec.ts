@@ -849,13 +849,18 @@ describe('registry authentication and authorization over HTTP', () => {
 
 // --- failed-login rate limit ----------------------------------------------------------------
 
-describe('failed logins are rate limited per user and per client address', () => {
+describe('failed logins are limited per (user, address) pair, with higher limits per user and per address that never refuse a pair without failures', () => {
   let server: WharfTestServer;
   const erin = user('erin');
   const WINDOW_SECONDS = 10;
 
   beforeAll(async () => {
-    server = await startWharf({ WHARF_LOGIN_MAX_FAILURES: '3', WHARF_LOGIN_WINDOW_SECONDS: String(WINDOW_SECONDS) });
+    server = await startWharf({
+      WHARF_LOGIN_MAX_FAILURES: '3',
+      WHARF_LOGIN_MAX_FAILURES_PER_USER: '5',
+      WHARF_LOGIN_MAX_FAILURES_PER_ADDRESS: '6',
+      WHARF_LOGIN_WINDOW_SECONDS: String(WINDOW_SECONDS),
+    });
     await createUser(server, erin.name, erin.password);
   });
   afterAll(() => server?.close());
@@ -879,52 +884,71 @@ describe('failed logins are rate limited per user and per client address', () =>
     expectChallenge(await request(server, '/v2/', { auth: basicAuthorization(username, `wrong-${randomBytes(4).toString('hex')}`), headers: from(ip) }), server);
   }
 
-  it('after the limit for one user, even the right password is 429 with Retry-After, from any address and on every route', async () => {
+  it('a CI job failing behind a NAT locks out only its own user at that address: the admin and the same user elsewhere get in', async () => {
+    const ci = user('ci-bot');
+    await createUser(server, ci.name, ci.password);
+    for (let i = 0; i < 3; i++) await fail('ci-bot', '10.0.0.1');
+
+    // The pair is refused on every route, even with the right password.
+    expectTooMany(await request(server, '/v2/', { auth: ci.basic, headers: from('10.0.0.1') }), 'registry');
+    expectTooMany(await getToken(server, { auth: ci.basic, scopes: ['repository:x/y:pull'], headers: from('10.0.0.1') }), 'registry');
+    expectTooMany(await postToken(server, { grant_type: 'password', username: 'ci-bot', password: ci.password, service: 'wharf' }, from('10.0.0.1')), 'registry');
+    expectTooMany(await api(server, 'GET', '/api/security/users/ci-bot', undefined, ci.basic, from('10.0.0.1')), 'rest');
+
+    // Everyone else behind that address, the admin included, is not.
+    expectStatus(await request(server, '/v2/', { auth: server.adminAuthorization, headers: from('10.0.0.1') }), 200);
+    expectStatus(await request(server, '/v2/', { auth: erin.basic, headers: from('10.0.0.1') }), 200);
+    expectStatus(await getToken(server, { auth: server.adminAuthorization, scopes: ['repository:x/y:pull'], headers: from('10.0.0.1') }), 200);
+    // Nor is the same user from another address.
+    expectStatus(await request(server, '/v2/', { auth: ci.basic, headers: from('10.0.0.2') }), 200);
+  });
+
+  it('guesses for one user spread over many addresses: past the per-user limit the addresses that failed are refused, one that never failed gets in', async () => {
     const dave = user('dave');
     await createUser(server, dave.name, dave.password);
-    // One failure from each of three addresses: only the per-user count reaches the limit.
-    for (const ip of ['10.1.0.1', '10.1.0.2', '10.1.0.3']) await fail('dave', ip);
+    for (const ip of ['10.1.0.1', '10.1.0.2', '10.1.0.3', '10.1.0.4', '10.1.0.5']) await fail('dave', ip);
 
-    expectTooMany(await request(server, '/v2/', { auth: dave.basic, headers: from('10.1.0.4') }), 'registry');
-    expectTooMany(await getToken(server, { auth: dave.basic, scopes: ['repository:x/y:pull'], headers: from('10.1.0.5') }), 'registry');
-    expectTooMany(await postToken(server, { grant_type: 'password', username: 'dave', password: dave.password, service: 'wharf' }, from('10.1.0.6')), 'registry');
-    expectTooMany(await api(server, 'GET', '/api/security/users/dave', undefined, dave.basic, from('10.1.0.7')), 'rest');
-    // Without any X-Forwarded-For, too.
-    expectTooMany(await request(server, '/v2/', { auth: dave.basic }), 'registry');
-
-    // Another user from one of those addresses (one failure there) is not affected.
+    expectTooMany(await request(server, '/v2/', { auth: dave.basic, headers: from('10.1.0.1') }), 'registry');
+    expectTooMany(await api(server, 'GET', '/api/security/users/dave', undefined, dave.basic, from('10.1.0.5')), 'rest');
+    expectStatus(await request(server, '/v2/', { auth: dave.basic, headers: from('10.1.0.9') }), 200);
+    // Another user from one of those addresses is not affected.
     expectStatus(await request(server, '/v2/', { auth: erin.basic, headers: from('10.1.0.1') }), 200);
   });
 
-  it('after the limit for one address, every login from it is 429, other addresses are not', async () => {
-    for (const ghost of ['ghost1', 'ghost2', 'ghost3']) await fail(ghost, '10.2.0.1');
-    expectTooMany(await request(server, '/v2/', { auth: erin.basic, headers: from('10.2.0.1') }), 'registry');
-    expectTooMany(await api(server, 'GET', '/api/security/users/erin', undefined, erin.basic, from('10.2.0.1')), 'rest');
-    const token = `wharf_${randomBytes(16).toString('hex')}_${randomBytes(32).toString('base64url')}`;
-    expectTooMany(await api(server, 'GET', '/api/security/tokens', undefined, bearer(token), from('10.2.0.1')), 'rest');
-    expectStatus(await request(server, '/v2/', { auth: erin.basic, headers: from('10.2.0.2') }), 200);
+  it('password spraying from one address: past the per-address limit the names that failed there are refused, a user who did not fail there gets in', async () => {
+    const sprayed = ['gina', 'hank', 'ivy', 'jack', 'kim', 'lou'].map(user);
+    for (const victim of sprayed) {
+      await createUser(server, victim.name, victim.password);
+      await fail(victim.name, '10.2.0.1');
+    }
+    expectTooMany(await request(server, '/v2/', { auth: sprayed[0].basic, headers: from('10.2.0.1') }), 'registry');
+    expectTooMany(await api(server, 'GET', '/api/security/users/hank', undefined, sprayed[1].basic, from('10.2.0.1')), 'rest');
+    expectStatus(await request(server, '/v2/', { auth: erin.basic, headers: from('10.2.0.1') }), 200);
+    expectStatus(await request(server, '/v2/', { auth: sprayed[0].basic, headers: from('10.2.0.2') }), 200);
   });
 
-  it('wrong access tokens as REST Bearer count against the address', async () => {
+  it('wrong access tokens as REST Bearer count against the address without a user name, not against users there', async () => {
     for (let i = 0; i < 3; i++) {
       const token = `wharf_${randomBytes(16).toString('hex')}_${randomBytes(32).toString('base64url')}`;
       expectProblem(await api(server, 'GET', '/api/security/tokens', undefined, bearer(token), from('10.3.0.1')), 401);
     }
-    expectTooMany(await api(server, 'GET', '/api/security/users/erin', undefined, erin.basic, from('10.3.0.1')), 'rest');
-    expectStatus(await api(server, 'GET', '/api/security/users/erin', undefined, erin.basic, from('10.3.0.2')), 200);
+    const token = `wharf_${randomBytes(16).toString('hex')}_${randomBytes(32).toString('base64url')}`;
+    expectTooMany(await api(server, 'GET', '/api/security/tokens', undefined, bearer(token), from('10.3.0.1')), 'rest');
+    expectStatus(await api(server, 'GET', '/api/security/users/erin', undefined, erin.basic, from('10.3.0.1')), 200);
   });
 
   it('the lock ends when the window has passed; a success then starts the count afresh', async () => {
     const frank = user('frank');
     await createUser(server, frank.name, frank.password);
-    for (const ip of ['10.4.0.1', '10.4.0.2', '10.4.0.3']) await fail('frank', ip);
-    const locked = await request(server, '/v2/', { auth: frank.basic, headers: from('10.4.0.4') });
+    for (let i = 0; i < 3; i++) await fail('frank', '10.4.0.1');
+    const locked = await request(server, '/v2/', { auth: frank.basic, headers: from('10.4.0.1') });
     expectTooMany(locked, 'registry');
 
     await sleep(Number(locked.headers.get('retry-after')) * 1000 + 500);
-    expectStatus(await request(server, '/v2/', { auth: frank.basic, headers: from('10.4.0.4') }), 200);
-    await fail('frank', '10.4.0.5');
-    expectStatus(await request(server, '/v2/', { auth: frank.basic, headers: from('10.4.0.6') }), 200);
+    expectStatus(await request(server, '/v2/', { auth: frank.basic, headers: from('10.4.0.1') }), 200);
+    await fail('frank', '10.4.0.1');
+    await fail('frank', '10.4.0.1');
+    expectStatus(await request(server, '/v2/', { auth: frank.basic, headers: from('10.4.0.1') }), 200);
   });
 });
 

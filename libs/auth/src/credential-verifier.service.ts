@@ -41,7 +41,7 @@ export class CredentialVerifier {
       this.limiter.recordFailure(username, clientAddress);
       throw new RegistryError('UNAUTHORIZED', 'invalid username or password');
     }
-    this.limiter.recordSuccess(username);
+    this.limiter.recordSuccess(username, clientAddress);
     return principal;
   }
 

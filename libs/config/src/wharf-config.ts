@@ -30,7 +30,12 @@ export class WharfConfig {
   /** Lifetime of refresh tokens (docker login's offline tokens). */
   refreshTokenTtlSeconds: number;
   /** Failed logins allowed per user and per client address within the window. */
+  /** Failed logins one user name may have from one address in the window before that pair is refused. */
   loginMaxFailures: number;
+  /** Failed logins of one user name from all addresses before the addresses that failed for it are refused. */
+  loginMaxFailuresPerUser: number;
+  /** Failed logins from one address for all user names before the user names that failed there are refused. */
+  loginMaxFailuresPerAddress: number;
   loginWindowSeconds: number;
   /** 32 bytes that encrypt stored upstream credentials; unset: a key file in the data directory. */
   secretKey?: Buffer;
@@ -69,6 +74,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WharfConfig {
   config.tokenTtlSeconds = integer(env, 'WHARF_TOKEN_TTL_SECONDS', 300, 60, 86_400, problems);
   config.refreshTokenTtlSeconds = integer(env, 'WHARF_REFRESH_TOKEN_TTL_SECONDS', 30 * 86_400, 300, 365 * 86_400, problems);
   config.loginMaxFailures = integer(env, 'WHARF_LOGIN_MAX_FAILURES', 10, 1, 10_000, problems);
+  config.loginMaxFailuresPerUser = integer(env, 'WHARF_LOGIN_MAX_FAILURES_PER_USER', 5 * config.loginMaxFailures, 1, 1_000_000, problems);
+  config.loginMaxFailuresPerAddress = integer(env, 'WHARF_LOGIN_MAX_FAILURES_PER_ADDRESS', 10 * config.loginMaxFailures, 1, 1_000_000, problems);
   config.loginWindowSeconds = integer(env, 'WHARF_LOGIN_WINDOW_SECONDS', 300, 1, 86_400, problems);
 
   const secretKey = env.WHARF_SECRET_KEY?.trim();

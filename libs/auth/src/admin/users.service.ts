@@ -137,7 +137,7 @@ export class UsersService {
       this.limiter.recordFailure(caller.username, clientAddress);
       throw new BadRequestException('currentPassword is incorrect');
     }
-    this.limiter.recordSuccess(caller.username);
+    this.limiter.recordSuccess(caller.username, clientAddress);
     checkPassword(change.newPassword, 'newPassword');
     await this.users.update(user.id, { passwordHash: await this.hasher.hash(change.newPassword) });
   }
