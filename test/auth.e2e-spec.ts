@@ -591,12 +591,18 @@ describe('registry authentication and authorization over HTTP', () => {
       expectChallenge(await getManifest(server, APP, '1', basicAuthorization('rita', created.token)), server);
     });
 
-    it('never do more than their scope: another repository is unknown, a read-only token cannot push', async () => {
+    it('never do more than their scope: a read-only token cannot push; outside the scope, DENIED where the owner can read, else unknown', async () => {
       const readOnly = await createAccessToken(server, alice.basic, { repositories: [PRIVATE], actions: ['read'] });
       const auth = basicAuthorization('alice', readOnly.token);
       expectStatus(await getManifest(server, APP, '1', auth), 200);
       expectRefusal(await startUploadAs(server, APP, auth), 403, 'DENIED');
-      expectRefusal(await getManifest(server, OTHER_APP, '1', auth), 404, 'NAME_UNKNOWN');
+      // alice reads OTHER, so the token's holder learns nothing new by hearing that only the scope is missing.
+      const outside = await startUploadAs(server, OTHER_APP, auth);
+      expectRefusal(outside, 403, 'DENIED');
+      expect(outside.json.errors[0].message).toContain(`does not cover repository ${OTHER}`);
+      expectRefusal(await getManifest(server, OTHER_APP, '1', auth), 403, 'DENIED');
+      // Where alice herself cannot read, the repository stays unknown.
+      expectRefusal(await startUploadAs(server, 'docker-nowhere/team/app', auth), 404, 'NAME_UNKNOWN');
       const token = await getToken(server, { auth, scopes: [repositoryScope(APP, 'pull,push'), repositoryScope(OTHER_APP, 'pull')] });
       expect(decodeJwt(token.json.token).payload.access).toEqual([{ type: 'repository', name: APP, actions: ['pull'] }]);
       // ...nor more than their owner: rita's write-scoped token still cannot write.

@@ -37,6 +37,23 @@ async function keys(type?: string): Promise<string[]> {
   return res.json.map((r: { key: string }) => r.key);
 }
 
+describe('request bodies', () => {
+  it('a JSON body sent without Content-Type: application/json is 415 "expected a JSON body", not a field error; malformed JSON is 400 saying so', async () => {
+    const body = JSON.stringify({ rclass: 'local', packageType: 'docker' });
+    for (const contentType of [undefined, 'text/plain', 'application/x-www-form-urlencoded']) {
+      const res = await request(server, '/api/repositories/body-plain', { method: 'PUT', headers: contentType ? { 'content-type': contentType } : {}, body });
+      expectProblem(res, 415, 'expected a JSON body');
+    }
+    expectProblem(await request(server, '/api/repositories/body-plain'), 404);
+    expectProblem(await json('PUT', '/api/repositories/body-plain', '{"rclass": "local",'), 400, 'not valid JSON');
+    // A JSON type with a charset or a +json suffix is JSON.
+    const res = await request(server, '/api/repositories/body-charset', { method: 'PUT', headers: { 'content-type': 'application/json; charset=utf-8' }, body });
+    expectStatus(res, 201);
+    // A request without a body needs no type.
+    expectStatus(await request(server, '/api/repositories/body-charset', { method: 'DELETE' }), 204);
+  });
+});
+
 describe('repository CRUD', () => {
   it('PUT creates (201) and GET returns the repository', async () => {
     const res = await json('PUT', '/api/repositories/crud-local', { rclass: 'local', packageType: 'docker', description: 'first' });

@@ -250,6 +250,7 @@ describe('access tokens', () => {
       id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
       name: 'ci',
       token: expect.stringMatching(/^wharf_[0-9a-f]{32}_[A-Za-z0-9_-]{43}$/),
+      expiresInSeconds: 30 * 86_400,
       expiresAt: expect.any(String),
       repositories: ['tok-scoped'],
       actions: ['read'],
@@ -323,6 +324,10 @@ describe('access tokens', () => {
     const zero = await post({ name: 'x', repositories: ['*'], actions: ['read'], expiresInSeconds: 0 });
     expectStatus(zero, 201);
     expect(Date.parse(zero.json.expiresAt) - Date.now()).toBeGreaterThan(29 * 86_400_000);
+    // The answer names the lifetime that applied: the default, 30 days, for 0 or nothing.
+    expect(zero.json.expiresInSeconds).toBe(30 * 86_400);
+    expect((await post({ name: 'y', repositories: ['*'], actions: ['read'] })).json.expiresInSeconds).toBe(30 * 86_400);
+    expect((await post({ name: 'z', repositories: ['*'], actions: ['read'], expiresInSeconds: 600 })).json.expiresInSeconds).toBe(600);
   });
 });
 

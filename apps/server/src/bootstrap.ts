@@ -4,10 +4,10 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { json, NextFunction, Request, Response, urlencoded } from 'express';
 import { WharfConfig } from '@wharf/config';
 import { EmbeddedDatabase } from '@wharf/db';
 import { AppModule } from './app.module';
+import { requestBodyParser } from './http/request-body-parser';
 import { RegistryLane } from './registry/registry-lane';
 import { JsonLogger } from './logging/json-logger';
 
@@ -63,9 +63,7 @@ function configureHttp(app: NestExpressApplication): void {
   app.get(RegistryLane).attach(app.getHttpServer(), app.getHttpAdapter().getInstance());
   // Registry bodies (blobs, manifests) are streamed by their handlers, which the lane reached
   // first; the token endpoint takes a form, the REST API JSON.
-  const parseJson = json({ limit: '1mb' });
-  const parseForm = urlencoded({ extended: false, limit: '64kb' });
-  app.use((req: Request, res: Response, next: NextFunction) => (req.path === '/v2/token' ? parseForm : parseJson)(req, res, next));
+  app.use(requestBodyParser());
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   const openApi = new DocumentBuilder().setTitle('Wharf').setDescription('Wharf REST API').setVersion('0.1').build();
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi), { jsonDocumentUrl: 'api/openapi.json' });

@@ -41,13 +41,24 @@ export class RegistryAuthorizer {
     if (isAnonymous(auth.principal)) throw this.unauthorized(req, scope);
     const held = registryActionsFor(await this.access.actionsOn(auth.principal, repoKey));
     if (auth.tokenAccess && held.includes(action)) throw this.unauthorized(req, scope, 'the token does not cover this action');
-    if (!held.includes('pull')) throw new RegistryError('NAME_UNKNOWN', `repository ${repoKey} not found`);
+    if (!held.includes('pull')) {
+      // An access token outside its scope: its owner may know the repository exists, so say
+      // what is missing instead of pretending it does not.
+      if (auth.principal.tokenScope && (await this.ownerMayRead(auth, repoKey))) {
+        throw new RegistryError('DENIED', `the access token does not cover repository ${repoKey}: its scope is ${auth.principal.tokenScope.repositories.join(', ')}`);
+      }
+      throw new RegistryError('NAME_UNKNOWN', `repository ${repoKey} not found`);
+    }
     throw new RegistryError('DENIED', `${action} on ${name} is not permitted for ${auth.principal.username}`);
   }
 
   /** Whether the caller may read another repository, e.g. the source of a cross-repository mount. */
   async mayPull(auth: Authentication, repoKey: string, image: string): Promise<boolean> {
     return (await this.actionsFor(auth, repoKey, `${repoKey}/${image}`)).includes('pull');
+  }
+
+  private async ownerMayRead(auth: Authentication, repoKey: string): Promise<boolean> {
+    return (await this.access.actionsOn({ ...auth.principal, tokenScope: undefined }, repoKey)).has('read');
   }
 
   /** Repository keys whose images the caller may see in `_catalog`. */

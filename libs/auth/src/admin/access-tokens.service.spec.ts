@@ -27,6 +27,7 @@ describe('AccessTokensService', () => {
         id: created.id,
         name: 'ci',
         token: created.token,
+        expiresInSeconds: DEFAULT_TOKEN_LIFETIME_SECONDS,
         expiresAt: new Date(clock.t + DEFAULT_TOKEN_LIFETIME_SECONDS * 1000).toISOString(),
         repositories: ['docker-*'],
         actions: ['read', 'write'],
@@ -48,6 +49,10 @@ describe('AccessTokensService', () => {
       const { service, clock, alice } = setup();
       expect((await service.create(alice, { ...CI, expiresInSeconds: 60 })).expiresAt).toBe(new Date(clock.t + 60_000).toISOString());
       expect((await service.create(alice, { ...CI, expiresInSeconds: 0 })).expiresAt).toBe(new Date(clock.t + DEFAULT_TOKEN_LIFETIME_SECONDS * 1000).toISOString());
+      // The answer says which lifetime applied, so a caller who sent 0 or nothing sees the default.
+      expect(await service.create(alice, { ...CI, expiresInSeconds: 0 })).toMatchObject({ expiresInSeconds: DEFAULT_TOKEN_LIFETIME_SECONDS });
+      expect(await service.create(alice, { ...CI })).toMatchObject({ expiresInSeconds: 30 * 24 * 3600 });
+      expect(await service.create(alice, { ...CI, expiresInSeconds: 60 })).toMatchObject({ expiresInSeconds: 60 });
       expect((await service.create(alice, { ...CI, expiresInSeconds: MAX_TOKEN_LIFETIME_SECONDS })).expiresAt).toBe(
         new Date(clock.t + MAX_TOKEN_LIFETIME_SECONDS * 1000).toISOString(),
       );

@@ -23,6 +23,8 @@ export interface CreatedAccessToken {
   id: string;
   name: string;
   token: string;
+  /** The lifetime granted: what was asked, or the default (30 days) when 0 or nothing was. */
+  expiresInSeconds: number;
   expiresAt: string;
   repositories: string[];
   actions: RepositoryAction[];
@@ -65,7 +67,7 @@ export class AccessTokensService {
     const secret = generateAccessTokenSecret();
     const expiresAt = new Date(this.clock.now() + lifetime * 1000);
     const row = await this.tokens.create({ name, userId: caller.userId, secretHash: hashSecret(secret), repositories, actions, expiresAt });
-    return { id: row.id, name, token: formatAccessToken(row.id, secret), expiresAt: expiresAt.toISOString(), repositories, actions };
+    return { id: row.id, name, token: formatAccessToken(row.id, secret), expiresInSeconds: lifetime, expiresAt: expiresAt.toISOString(), repositories, actions };
   }
 
   /** The caller's tokens; an admin sees everyone's, or one user's with `username`. */
