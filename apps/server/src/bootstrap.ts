@@ -3,10 +3,10 @@ import { AddressInfo } from 'node:net';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { WharfConfig } from '@wharf/config';
 import { EmbeddedDatabase } from '@wharf/db';
 import { AppModule } from './app.module';
+import { setupOpenApi } from './http/openapi';
 import { requestBodyParser } from './http/request-body-parser';
 import { RegistryLane } from './registry/registry-lane';
 import { JsonLogger } from './logging/json-logger';
@@ -65,7 +65,6 @@ function configureHttp(app: NestExpressApplication): void {
   // first; the token endpoint takes a form, the REST API JSON.
   app.use(requestBodyParser());
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
-  const openApi = new DocumentBuilder().setTitle('Wharf').setDescription('Wharf REST API').setVersion('0.1').build();
-  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi), { jsonDocumentUrl: 'api/openapi.json' });
+  setupOpenApi(app);
   app.enableShutdownHooks();
 }
