@@ -1,11 +1,16 @@
 import { Controller, Get, HttpCode, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthQueries } from '@wharf/db';
 import { DataDirProbe } from '@wharf/storage';
 import { Public } from '../auth/public.decorator';
+import { ApiProblems } from '../http/api-problems.decorator';
+import { ApiNoCredentials } from '../http/api-security.decorator';
+import { LivenessDto } from './liveness.dto';
+import { ReadinessDto } from './readiness.dto';
 
 @ApiTags('system')
 @Public()
+@ApiNoCredentials()
 @Controller('health')
 export class HealthController {
   constructor(
@@ -15,14 +20,17 @@ export class HealthController {
 
   @Get('live')
   @ApiOperation({ summary: 'Liveness: the process answers' })
-  live(): { status: 'ok' } {
+  @ApiOkResponse({ type: LivenessDto })
+  live(): LivenessDto {
     return { status: 'ok' };
   }
 
   @Get('ready')
   @HttpCode(200)
   @ApiOperation({ summary: 'Readiness: the database answers and the data directory is writable' })
-  async ready(): Promise<{ status: 'ok'; checks: Record<string, string> }> {
+  @ApiOkResponse({ type: ReadinessDto })
+  @ApiProblems(503)
+  async ready(): Promise<ReadinessDto> {
     const checks = {
       database: await outcome(() => this.db.ping()),
       dataDir: await outcome(() => this.dataDir.check()),

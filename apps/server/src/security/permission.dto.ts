@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsDefined, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 import { PermissionDefinition, REPOSITORY_ACTIONS } from '@wharf/auth';
 
-const GRANTS_SCHEMA = { type: 'object' as const, additionalProperties: { type: 'array' as const, items: { type: 'string' as const, enum: [...REPOSITORY_ACTIONS] } } };
+export const GRANTS_SCHEMA = { type: 'object' as const, additionalProperties: { type: 'array' as const, items: { type: 'string' as const, enum: [...REPOSITORY_ACTIONS] } } };
 
 /** Name -> actions. The names and actions are checked by the service (they are map keys and values). */
 export class PermissionPrincipalsDto {
