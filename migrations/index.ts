@@ -1,5 +1,6 @@
 import { InitialSchema1763900000000 } from './1763900000000-initial-schema';
 import { Security1763910000000 } from './1763910000000-security';
+import { VirtualRepositories1764600000000 } from './1764600000000-virtual-repositories';
 
 /** Every migration, in order. Listed explicitly so the same list works from ts and from dist. */
-export const MIGRATIONS = [InitialSchema1763900000000, Security1763910000000];
+export const MIGRATIONS = [InitialSchema1763900000000, Security1763910000000, VirtualRepositories1764600000000];

@@ -1,5 +1,5 @@
 // The repository REST API over HTTP: list, get, create, update, delete; validation errors that
-// name the offending field; conflicts; the kinds not supported yet; what deleting a repository
+// name the offending field; conflicts; unknown kinds; what deleting a repository
 // does to its images and to blobs it shares; and the OpenAPI document.
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
@@ -181,7 +181,7 @@ describe('validation names the field', () => {
   });
 });
 
-describe('conflicts and unsupported kinds', () => {
+describe('conflicts and unknown kinds', () => {
   it('409 for a duplicate key, leaving the original as it was', async () => {
     expectStatus(await json('PUT', '/api/repositories/dup-local', { rclass: 'local', packageType: 'docker', description: 'original' }), 201);
     const original = (await request(server, '/api/repositories/dup-local')).json;
@@ -189,12 +189,12 @@ describe('conflicts and unsupported kinds', () => {
     expect((await request(server, '/api/repositories/dup-local')).json).toEqual(original);
   });
 
-  // Remote repositories have their own suites (test/remote-*.e2e-spec.ts); virtual ones are not built yet.
-  it.each(['virtual'])('400 for rclass %s, and nothing is created', async (rclass) => {
-    const res = await json('PUT', `/api/repositories/try-${rclass}`, { rclass, packageType: 'docker' });
-    expectProblem(res, 400, rclass);
-    expectProblem(await request(server, `/api/repositories/try-${rclass}`), 404);
-    expect(await keys(rclass)).toEqual([]);
+  // Remote and virtual repositories have their own suites (test/remote-*.e2e-spec.ts, test/virtual-*.e2e-spec.ts).
+  it('400 for an unknown rclass, naming the kinds there are, and nothing is created', async () => {
+    const res = await json('PUT', '/api/repositories/try-federated', { rclass: 'federated', packageType: 'docker' });
+    expectProblem(res, 400, 'rclass');
+    expect(JSON.stringify(res.json)).toContain('virtual');
+    expectProblem(await request(server, '/api/repositories/try-federated'), 404);
   });
 });
 

@@ -456,8 +456,10 @@ describe('virtual repositories: admin API', () => {
       expect(await viewOf(server, grandparent)).toMatchObject({ repositories: [parent], resolvedRepositories: [a] });
       // The members of the deleted virtual are still there.
       expect((await viewOf(server, b)).rclass).toBe('local');
+    });
 
-      // A deployment target reached only through the deleted virtual is cleared.
+    it('deleting the nested virtual through which the deployment target was reached clears the target: it is no longer a member', async () => {
+      const b = await local('b');
       const viaNested = freshKey('via-nested');
       const holder = freshKey('holder');
       await createVirtualRepository(server, holder, { repositories: [b] });

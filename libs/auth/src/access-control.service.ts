@@ -3,6 +3,9 @@ import { PermissionQueries, RepositoryAction, RepositoryQueries } from '@wharf/d
 import { PermissionRule, grantedActions } from './permission-evaluator';
 import { Principal } from './principal';
 
+/** Actions a virtual repository hands to its deployment target. */
+const DELEGATED: RepositoryAction[] = ['write', 'delete'];
+
 /** Answers "what may this principal do to repository X", from the permissions in the database. */
 @Injectable()
 export class AccessControl {
@@ -11,11 +14,20 @@ export class AccessControl {
     private readonly permissions: PermissionQueries,
   ) {}
 
-  /** Granted actions; empty for a repository that does not exist. */
+  /**
+   * Granted actions; empty for a repository that does not exist. Pushing and deleting through a
+   * virtual repository act on its deployment target, so those come from the target's
+   * permissions (to a caller who may read the virtual); read and manage from the virtual's own.
+   */
   async actionsOn(principal: Principal, repoKey: string): Promise<Set<RepositoryAction>> {
     const repo = await this.repositories.findByKey(repoKey);
     if (!repo) return new Set();
-    return grantedActions(principal, repo, await this.rules());
+    const rules = await this.rules();
+    const granted = grantedActions(principal, repo, rules);
+    const target = repo.defaultDeploymentRepositoryId ? (await this.repositories.list()).find((each) => each.id === repo.defaultDeploymentRepositoryId) : undefined;
+    if (!target) return granted;
+    const onTarget = granted.has('read') ? grantedActions(principal, target, rules) : new Set<RepositoryAction>();
+    return new Set([...granted].filter((action) => !DELEGATED.includes(action)).concat(DELEGATED.filter((action) => onTarget.has(action))));
   }
 
   /** Keys of the repositories the principal may read, for filtered listings. */

@@ -8,6 +8,26 @@ export interface ManifestContent {
   content: Buffer;
 }
 
+/** A manifest as a repository holds it, for the first pass of a virtual's resolution. */
+export interface HeldManifest extends ManifestContent {
+  /** When the tag was pushed or cached (by tag only): the timestamp mode of virtuals compares these. */
+  taggedAt?: Date;
+}
+
+/**
+ * Whether the caller may read a repository: a virtual skips the members it may not read, as if
+ * they were absent.
+ */
+export type ReadFilter = (repoKey: string) => Promise<boolean>;
+
+/** The source of a cross-repository mount, as the request named it. */
+export interface MountSource {
+  repoKey: string;
+  image: string;
+  /** Which of a virtual source's members the caller may read. */
+  mayRead?: ReadFilter;
+}
+
 export interface BlobInfo {
   digest: string;
   size: number;
@@ -51,6 +71,17 @@ export interface DockerRepository {
   readonly key: string;
 
   getManifest(image: string, reference: string, accept: string[]): Promise<ManifestContent>;
+  /**
+   * The manifest as held here, asking no upstream: a local's, a remote's cached copy (a tag only
+   * while fresh). Null when not held. A virtual's first pass asks its members this.
+   */
+  heldManifest(image: string, reference: string, accept: string[]): Promise<HeldManifest | null>;
+  /** Whether this repository hosts (not merely caches) content under the image name: priority resolution. */
+  hostsImage(image: string): Promise<boolean>;
+  /** Whether anything is asked beyond what is held (an upstream): a virtual's second pass. */
+  readonly hasUpstream: boolean;
+  /** Whether content is pushed here (a local repository) rather than cached: priority resolution. */
+  readonly hosted: boolean;
   putManifest(image: string, reference: string, content: Buffer, contentType?: string): Promise<{ digest: string; subject?: string }>;
   deleteManifest(image: string, reference: string): Promise<void>;
   listTags(image: string, page: PageRequest): Promise<string[]>;
@@ -58,11 +89,13 @@ export interface DockerRepository {
   referrers(image: string, digest: string, artifactType?: string): Promise<ReferrersIndex>;
 
   statBlob(image: string, digest: string): Promise<BlobStat>;
+  /** The blob if stored for this repository, asking no upstream; null when not. */
+  heldBlob(image: string, digest: string): Promise<BlobStat | null>;
   /** Opens what `statBlob` found, so the blob is looked up once per request. */
   openBlob(image: string, blob: BlobStat, range?: ByteRange): Promise<Readable>;
   deleteBlob(image: string, digest: string): Promise<void>;
   /** Links a blob another repository holds; null when the source does not have it. */
-  mountBlob(image: string, digest: string, from: { repoKey: string; image: string }): Promise<BlobInfo | null>;
+  mountBlob(image: string, digest: string, from: MountSource): Promise<BlobInfo | null>;
 
   startUpload(image: string): Promise<UploadStatus>;
   getUpload(image: string, uploadId: string): Promise<UploadStatus>;

@@ -5,3 +5,7 @@ export * from './catalog.service';
 export * from './registry.module';
 export * from './admin/repository-admin.service';
 export * from './admin/remote-settings-builder';
+export * from './kinds/repository-kind';
+export * from './kinds/virtual-settings';
+export * from './virtual/manifest-resolution';
+export * from './kinds/repository-kinds';

@@ -12,6 +12,10 @@ import { RemoteManifestService } from './remote/remote-manifest.service';
 import { RemoteTagService } from './remote/remote-tag.service';
 import { UpstreamClients } from './remote/upstream-clients';
 import { RemoteSettingsBuilder } from './admin/remote-settings-builder';
+import { LocalKind } from './kinds/local-kind';
+import { RemoteKind } from './kinds/remote-kind';
+import { RepositoryKinds } from './kinds/repository-kinds';
+import { VirtualKind } from './kinds/virtual-kind';
 
 @Module({
   providers: [
@@ -35,6 +39,10 @@ import { RemoteSettingsBuilder } from './admin/remote-settings-builder';
     RemoteManifestService,
     RemoteBlobService,
     RemoteTagService,
+    LocalKind,
+    RemoteKind,
+    VirtualKind,
+    RepositoryKinds,
   ],
   exports: [RepositoryResolver, CatalogService, RepositoryAdminService, BlobStorageDriver],
 })

@@ -1,55 +1,68 @@
 import { Injectable } from '@nestjs/common';
-import { ImageQueries, RepositoryEntity, RepositoryQueries } from '@wharf/db';
+import { RepositoryEntity, RepositoryGraph, RepositoryQueries } from '@wharf/db';
 import { RegistryError } from '@wharf/oci';
-import { DockerRepository } from './docker-repository';
-import { LocalBlobService } from './local/local-blob.service';
-import { LocalDockerRepository, LocalServices } from './local/local-docker-repository';
-import { LocalManifestService } from './local/local-manifest.service';
-import { LocalUploadService } from './local/local-upload.service';
-import { RemoteBlobService } from './remote/remote-blob.service';
-import { RemoteDockerRepository, RemoteServices } from './remote/remote-docker-repository';
-import { RemoteManifestService } from './remote/remote-manifest.service';
-import { RemoteTagService } from './remote/remote-tag.service';
+import { DockerRepository, ReadFilter } from './docker-repository';
+import { RepositoryKinds } from './kinds/repository-kinds';
+import { RepositoryOpener } from './kinds/repository-kind';
+import { flattenMembers } from './virtual/virtual-graph';
 
-/** The one place that switches on the repository kind. */
+/** What the graph's cached rows imply, computed once per version of them. */
+interface GraphView {
+  graph: RepositoryGraph;
+  byId: Map<string, RepositoryEntity>;
+  flattened: Map<string, string[]>;
+}
+
+/**
+ * Finds a repository by key and opens it as its kind's DockerRepository. Every registry
+ * request passes here, so the repository rows and virtual memberships come from caches the
+ * change feed invalidates, and what they imply (a virtual's flattened members) is computed once
+ * per version of those rows: no per-request SQL walk of members.
+ */
 @Injectable()
-export class RepositoryResolver {
-  private readonly localServices: LocalServices;
-  private readonly remoteServices: RemoteServices;
+export class RepositoryResolver implements RepositoryOpener {
+  private view?: GraphView;
 
   constructor(
     private readonly repositories: RepositoryQueries,
-    manifests: LocalManifestService,
-    blobs: LocalBlobService,
-    uploads: LocalUploadService,
-    images: ImageQueries,
-    remoteManifests: RemoteManifestService,
-    remoteBlobs: RemoteBlobService,
-    remoteTags: RemoteTagService,
-  ) {
-    this.localServices = { manifests, blobs, uploads, images, findLocal: (key) => this.findLocal(key) };
-    this.remoteServices = { manifests: remoteManifests, blobs: remoteBlobs, tags: remoteTags, localManifests: manifests, images };
-  }
+    private readonly kinds: RepositoryKinds,
+  ) {}
 
-  async resolve(key: string): Promise<DockerRepository> {
+  /** `mayRead` decides which members of a virtual the caller sees; the others are skipped as absent. */
+  async resolve(key: string, mayRead?: ReadFilter): Promise<DockerRepository> {
     const repo = await this.repositories.findByKey(key);
     if (!repo) throw new RegistryError('NAME_UNKNOWN', `repository ${key} not found`);
-    return this.forEntity(repo);
+    return this.open(repo, mayRead);
   }
 
-  private forEntity(repo: RepositoryEntity): DockerRepository {
-    switch (repo.rclass) {
-      case 'local':
-        return new LocalDockerRepository(repo, this.localServices);
-      case 'remote':
-        return new RemoteDockerRepository(repo, this.remoteServices);
-      default:
-        throw new RegistryError('UNSUPPORTED', `${repo.rclass} repositories are not supported yet`);
+  open(repo: RepositoryEntity, mayRead?: ReadFilter): Promise<DockerRepository> {
+    return this.kinds.get(repo.rclass).open(repo, this, mayRead);
+  }
+
+  async graph(): Promise<RepositoryGraph> {
+    return (await this.current()).graph;
+  }
+
+  async findById(id: string): Promise<RepositoryEntity | null> {
+    return (await this.current()).byId.get(id) ?? null;
+  }
+
+  async members(virtualId: string): Promise<string[]> {
+    const view = await this.current();
+    let flat = view.flattened.get(virtualId);
+    if (!flat) {
+      flat = flattenMembers(view.graph, virtualId);
+      view.flattened.set(virtualId, flat);
     }
+    return flat;
   }
 
-  private async findLocal(key: string): Promise<RepositoryEntity | null> {
-    const repo = await this.repositories.findByKey(key);
-    return repo?.rclass === 'local' ? repo : null;
+  private async current(): Promise<GraphView> {
+    const [repositories, members] = await Promise.all([this.repositories.list(), this.repositories.members()]);
+    // The caches hand out the same objects until the rows change.
+    if (this.view?.graph.repositories !== repositories || this.view.graph.members !== members) {
+      this.view = { graph: { repositories, members }, byId: new Map(repositories.map((repo) => [repo.id, repo])), flattened: new Map() };
+    }
+    return this.view;
   }
 }

@@ -15,7 +15,7 @@ export function requestBodyParser(): Middleware {
   return (req, res, next) => {
     const done: NextFunction = (err?: unknown) => next(err === undefined ? undefined : asHttpException(err));
     if (req.path === '/v2/token') return parseForm(req, res, done);
-    if (hasBody(req) && !req.is('application/json', '+json')) {
+    if (hasBody(req) && !req.is(['application/json', '+json'])) {
       return next(new UnsupportedMediaTypeException('expected a JSON body: send it with Content-Type: application/json'));
     }
     parseJson(req, res, done);

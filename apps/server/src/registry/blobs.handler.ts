@@ -13,7 +13,7 @@ export class BlobsHandler {
 
   async get(ctx: BlobContext, withBody: boolean): Promise<void> {
     const { repoKey, image, digest } = ctx.route;
-    const repo = await this.resolver.resolve(repoKey);
+    const repo = await this.resolver.resolve(repoKey, ctx.mayRead);
     const blob = await repo.statBlob(image, digest);
     const range = parseRangeHeader(ctx.req.headers.range, blob.size);
     if (range === 'unsatisfiable') {
@@ -45,7 +45,7 @@ export class BlobsHandler {
 
   async delete(ctx: BlobContext): Promise<void> {
     const { repoKey, image, digest } = ctx.route;
-    const repo = await this.resolver.resolve(repoKey);
+    const repo = await this.resolver.resolve(repoKey, ctx.mayRead);
     await repo.deleteBlob(image, digest);
     ctx.res.status(202).set('Content-Length', '0').end();
   }

@@ -17,7 +17,7 @@ export class ListingsHandler {
 
   async tags(ctx: RegistryContext<{ kind: 'tags'; repoKey: string; image: string }>): Promise<void> {
     const page = this.page(ctx);
-    const repo = await this.resolver.resolve(ctx.route.repoKey);
+    const repo = await this.resolver.resolve(ctx.route.repoKey, ctx.mayRead);
     const tags = await repo.listTags(ctx.route.image, this.peek(page));
     const shown = this.trim(tags, page);
     if (shown.length < tags.length) this.link(ctx, urlFor(ctx, 'tags/list'), page.n!, shown[shown.length - 1]);
@@ -28,7 +28,7 @@ export class ListingsHandler {
     const page = this.page(ctx);
     const repoKey = ctx.route.repoKey;
     const names = repoKey
-      ? await (await this.resolver.resolve(repoKey)).listImages(this.peek(page))
+      ? await (await this.resolver.resolve(repoKey, ctx.mayRead)).listImages(this.peek(page))
       : await this.catalog.list(this.peek(page), await this.authorizer.readableKeys(ctx.auth));
     const shown = this.trim(names, page);
     if (shown.length < names.length) this.link(ctx, `${ctx.origin}${ctx.prefix}_catalog`, page.n!, shown[shown.length - 1]);
@@ -37,7 +37,7 @@ export class ListingsHandler {
 
   async referrers(ctx: RegistryContext<{ kind: 'referrers'; repoKey: string; image: string; digest: string }>): Promise<void> {
     const artifactType = queryString(ctx, 'artifactType');
-    const repo = await this.resolver.resolve(ctx.route.repoKey);
+    const repo = await this.resolver.resolve(ctx.route.repoKey, ctx.mayRead);
     const index = await repo.referrers(ctx.route.image, ctx.route.digest, artifactType);
     if (artifactType !== undefined) ctx.res.set('OCI-Filters-Applied', 'artifactType');
     // A Buffer, not a string: Express appends "; charset=utf-8" to string bodies, and clients

@@ -15,7 +15,7 @@ export class ManifestsHandler {
 
   async get(ctx: ManifestContext, withBody: boolean): Promise<void> {
     const { repoKey, image, reference } = ctx.route;
-    const repo = await this.resolver.resolve(repoKey);
+    const repo = await this.resolver.resolve(repoKey, ctx.mayRead);
     const manifest = await repo.getManifest(image, reference, parseAccept(ctx.req.headers.accept));
     // Node's own writeHead, not Express's status/set: this is the hottest answer Wharf gives.
     ctx.res.writeHead(200, {
@@ -29,7 +29,7 @@ export class ManifestsHandler {
 
   async put(ctx: ManifestContext): Promise<void> {
     const { repoKey, image, reference } = ctx.route;
-    const repo = await this.resolver.resolve(repoKey);
+    const repo = await this.resolver.resolve(repoKey, ctx.mayRead);
     const content = await this.readBody(ctx);
     const { digest, subject } = await repo.putManifest(image, reference, content, ctx.req.headers['content-type']);
     ctx.res.status(201).set({ Location: urlFor(ctx, `manifests/${digest}`), 'Docker-Content-Digest': digest, 'Content-Length': '0' });
@@ -39,7 +39,7 @@ export class ManifestsHandler {
 
   async delete(ctx: ManifestContext): Promise<void> {
     const { repoKey, image, reference } = ctx.route;
-    const repo = await this.resolver.resolve(repoKey);
+    const repo = await this.resolver.resolve(repoKey, ctx.mayRead);
     await repo.deleteManifest(image, reference);
     ctx.res.status(202).set('Content-Length', '0').end();
   }

@@ -61,6 +61,14 @@ export class RegistryAuthorizer {
     return (await this.access.actionsOn({ ...auth.principal, tokenScope: undefined }, repoKey)).has('read');
   }
 
+  /**
+   * Whether the caller may read a virtual's member: by the principal's own permissions (and its
+   * access token's scope), since a registry token names the virtual, not its members.
+   */
+  async mayRead(auth: Authentication, repoKey: string): Promise<boolean> {
+    return (await this.access.actionsOn(auth.principal, repoKey)).has('read');
+  }
+
   /** Repository keys whose images the caller may see in `_catalog`. */
   readableKeys(auth: Authentication): Promise<string[]> {
     return this.access.readableKeys(auth.principal);

@@ -1,5 +1,6 @@
 import { Request, Response } from 'express';
 import { RegistryRoute } from '@wharf/oci';
+import { ReadFilter } from '@wharf/registry';
 import { Authentication } from '../auth/request-authenticator';
 
 /** One registry request: the parsed route plus how to build URLs in the form it came in. */
@@ -15,6 +16,8 @@ export interface RegistryContext<R extends RegistryRoute = RegistryRoute> {
   origin: string;
   /** Who is calling, already authorized for the route itself. */
   auth: Authentication;
+  /** Whether the caller may read another repository: a virtual's members it may not read are skipped. */
+  mayRead: ReadFilter;
 }
 
 /** An absolute URL under the same path form, e.g. `blobs/uploads/<id>`. */

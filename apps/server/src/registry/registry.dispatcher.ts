@@ -62,6 +62,7 @@ export class RegistryDispatcher {
       prefix,
       name,
       auth,
+      mayRead: (key) => this.authorizer.mayRead(auth, key),
       // Only Location headers need it, and req.protocol consults the trusted-proxy rules: not
       // worth doing on every manifest GET.
       get origin() {

@@ -18,7 +18,7 @@ export class UploadsHandler {
 
   async start(ctx: UploadsContext): Promise<void> {
     const { repoKey, image } = ctx.route;
-    const repo = await this.resolver.resolve(repoKey);
+    const repo = await this.resolver.resolve(repoKey, ctx.mayRead);
     const mount = queryString(ctx, 'mount');
     const digest = queryString(ctx, 'digest');
 
@@ -26,7 +26,7 @@ export class UploadsHandler {
       const from = queryString(ctx, 'from');
       const source = from ? this.mountSource(from, ctx) : undefined;
       const readable = source && (await this.authorizer.mayPull(ctx.auth, source.repoKey, source.image));
-      const mounted = readable ? await repo.mountBlob(image, mount, source) : null;
+      const mounted = readable ? await repo.mountBlob(image, mount, { ...source, mayRead: ctx.mayRead }) : null;
       if (mounted) return this.created(ctx, mounted);
       // Source unknown or not readable: fall back to an ordinary upload, as the spec says.
     }
@@ -68,7 +68,7 @@ export class UploadsHandler {
   }
 
   private async resolve(ctx: UploadContext): Promise<{ repo: DockerRepository; image: string; uploadId: string }> {
-    return { repo: await this.resolver.resolve(ctx.route.repoKey), image: ctx.route.image, uploadId: ctx.route.uploadId };
+    return { repo: await this.resolver.resolve(ctx.route.repoKey, ctx.mayRead), image: ctx.route.image, uploadId: ctx.route.uploadId };
   }
 
   /** The body as a stream, with the Content-Range and Content-Length the client declared. */

@@ -1,12 +1,11 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { REPOSITORY_KEY } from '@wharf/oci';
 
 const RCLASSES = ['local', 'remote', 'virtual'] as const;
 
-
-/** Fields of remote repositories (pull-through caches), in Artifactory's names. */
-class RemoteRepositoryFields {
+/** Fields of one kind or another (remote, virtual), in Artifactory's names; the service refuses those of another kind. */
+class KindFields {
   @ApiPropertyOptional({ description: 'Upstream registry URL', default: 'https://registry-1.docker.io' })
   @IsOptional()
   @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true }, { message: 'url must be an http(s) URL' })
@@ -55,13 +54,13 @@ class RemoteRepositoryFields {
   @Max(3_600_000)
   socketTimeoutMillis?: number;
 
-  @ApiPropertyOptional({ description: 'Comma-separated image name patterns to serve (* within a segment, ** across)', default: '**' })
+  @ApiPropertyOptional({ description: 'Remote and virtual: comma-separated image name patterns to serve (* within a segment, ** across)', default: '**' })
   @IsOptional()
   @IsString()
   @MaxLength(1000)
   includesPattern?: string;
 
-  @ApiPropertyOptional({ description: 'Comma-separated image name patterns to refuse', default: '' })
+  @ApiPropertyOptional({ description: 'Remote and virtual: comma-separated image name patterns to refuse', default: '' })
   @IsOptional()
   @IsString()
   @MaxLength(1000)
@@ -77,10 +76,33 @@ class RemoteRepositoryFields {
   @IsOptional()
   @IsBoolean()
   libraryPrefix?: boolean;
+
+  @ApiPropertyOptional({ description: 'Virtual: member keys (local, remote or virtual) in resolution order', type: [String], example: ['docker-local', 'docker-hub'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @Matches(REPOSITORY_KEY, { each: true, message: 'repositories must hold repository keys' })
+  repositories?: string[];
+
+  @ApiPropertyOptional({ description: 'Virtual: the local member that receives pushes; null for none', type: String, nullable: true, example: 'docker-local' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  defaultDeploymentRepo?: string | null;
+
+  @ApiPropertyOptional({ description: 'Virtual: among members holding a tag, the most recently pushed or cached wins', default: false })
+  @IsOptional()
+  @IsBoolean()
+  resolveDockerTagsByTimestamp?: boolean;
+
+  @ApiPropertyOptional({ description: 'Virtual: once a local member holds an image name, it resolves from local members only', default: true })
+  @IsOptional()
+  @IsBoolean()
+  priorityResolution?: boolean;
 }
 
 /** The body of PUT (create) and POST (update) /api/repositories/{key}, in Artifactory's shape. */
-export class RepositoryDto extends RemoteRepositoryFields {
+export class RepositoryDto extends KindFields {
   @ApiPropertyOptional({ description: 'Must equal the key in the path when given', example: 'docker-local' })
   @IsOptional()
   @IsString()
@@ -124,4 +146,16 @@ export class CachePurgeQuery {
   @IsString()
   @MaxLength(255)
   image?: string;
+}
+
+export class ResolveQuery {
+  @ApiProperty({ description: 'Image name within the virtual repository', example: 'team/app' })
+  @IsString()
+  @Length(1, 255)
+  image: string;
+
+  @ApiProperty({ description: 'Tag or digest', example: '1.4' })
+  @IsString()
+  @Length(1, 200)
+  reference: string;
 }

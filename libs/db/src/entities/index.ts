@@ -12,6 +12,7 @@ import { UserGroupEntity } from './user-group.entity';
 import { PermissionEntity } from './permission.entity';
 import { AccessTokenEntity } from './access-token.entity';
 import { SigningKeyEntity } from './signing-key.entity';
+import { VirtualMemberEntity } from './virtual-member.entity';
 
 export * from './blob.entity';
 export * from './image.entity';
@@ -27,6 +28,7 @@ export * from './user-group.entity';
 export * from './permission.entity';
 export * from './access-token.entity';
 export * from './signing-key.entity';
+export * from './virtual-member.entity';
 
 export const ENTITIES = [
   RepositoryEntity,
@@ -43,4 +45,5 @@ export const ENTITIES = [
   PermissionEntity,
   AccessTokenEntity,
   SigningKeyEntity,
+  VirtualMemberEntity,
 ];

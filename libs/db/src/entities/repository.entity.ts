@@ -2,7 +2,10 @@ import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateCol
 
 export type RepositoryClass = 'local' | 'remote' | 'virtual';
 
-/** A named repository (Artifactory's "repo key"); kind-specific settings live in `settings`. */
+/**
+ * A named repository (Artifactory's "repo key"); kind-specific settings live in `settings`, a
+ * virtual's members in `virtual_members` rows.
+ */
 @Entity('repositories')
 export class RepositoryEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -26,6 +29,10 @@ export class RepositoryEntity {
 
   @Column({ type: 'jsonb', default: () => "'{}'" })
   settings: Record<string, unknown>;
+
+  /** Virtual repositories: where pushes through it go (a local member); null when none. */
+  @Column({ name: 'default_deployment_repository_id', type: 'uuid', nullable: true })
+  defaultDeploymentRepositoryId: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

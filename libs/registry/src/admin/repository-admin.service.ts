@@ -1,16 +1,15 @@
 import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { AccessControl, Principal, canAdminister, isAnonymous, requireAdmin } from '@wharf/auth';
 import { RepositoryAction, RepositoryClass, RepositoryEntity, RepositoryQueries } from '@wharf/db';
+import { MANIFEST_MEDIA_TYPES } from '@wharf/oci';
+import { RepositoryFields } from '../kinds/repository-kind';
+import { RepositoryKinds } from '../kinds/repository-kinds';
 import { RemoteBlobService } from '../remote/remote-blob.service';
-import { REMOTE_FIELDS, RemoteFields, RemoteSettingsBuilder } from './remote-settings-builder';
+import { RepositoryResolver } from '../repository-resolver';
+import { ManifestResolution } from '../virtual/manifest-resolution';
+import { VirtualDockerRepository } from '../virtual/virtual-docker-repository';
 
-export interface RepositoryDefinition extends RemoteFields {
-  key?: string;
-  rclass: RepositoryClass;
-  packageType: 'docker';
-  description?: string;
-  anonymousRead?: boolean;
-}
+export type RepositoryDefinition = RepositoryFields & { rclass: RepositoryClass; packageType: 'docker' };
 
 export interface RepositoryView {
   key: string;
@@ -20,29 +19,39 @@ export interface RepositoryView {
   anonymousRead: boolean;
   createdAt: string;
   updatedAt: string;
-  /** Remote repositories: url, username, the masked password and the cache settings. */
-  [remoteField: string]: unknown;
+  /** The kind's own settings: a remote's upstream (password masked), a virtual's members. */
+  [kindField: string]: unknown;
+}
+
+/** What the resolve endpoint answers: which member serves a reference, and what each answered. */
+export interface ResolutionView extends Omit<ManifestResolution, 'manifest' | 'error' | 'servedBy'> {
+  repository: string;
+  image: string;
+  reference: string;
+  servedBy: string | null;
+  digest?: string;
+  mediaType?: string;
 }
 
 /**
- * Repository configuration, Artifactory-style. Remote and virtual kinds arrive with their own
- * issues. Reading needs read on the repository (a repository one may not read is "not found"),
- * changing it needs manage, creating one needs an admin.
+ * Repository configuration, Artifactory-style, for every kind through its definition in
+ * RepositoryKinds. Reading needs read on the repository (a repository one may not read is "not
+ * found"), changing it needs manage, creating one needs an admin.
  */
 @Injectable()
 export class RepositoryAdminService {
   constructor(
     private readonly repositories: RepositoryQueries,
     private readonly access: AccessControl,
-    private readonly remotes: RemoteSettingsBuilder,
+    private readonly kinds: RepositoryKinds,
+    private readonly resolver: RepositoryResolver,
     private readonly remoteBlobs: RemoteBlobService,
   ) {}
 
   async list(principal: Principal, rclass?: RepositoryClass): Promise<RepositoryView[]> {
     const all = await this.repositories.list(rclass);
-    if (canAdminister(principal)) return all.map((repo) => this.view(repo));
-    const readable = new Set(await this.access.readableKeys(principal));
-    return all.filter((repo) => readable.has(repo.key)).map((repo) => this.view(repo));
+    const readable = canAdminister(principal) ? undefined : new Set(await this.access.readableKeys(principal));
+    return Promise.all(all.filter((repo) => !readable || readable.has(repo.key)).map((repo) => this.view(repo)));
   }
 
   async get(principal: Principal, key: string): Promise<RepositoryView> {
@@ -52,32 +61,43 @@ export class RepositoryAdminService {
   async create(principal: Principal, key: string, definition: RepositoryDefinition): Promise<RepositoryView> {
     requireAdmin(principal, 'create repositories');
     this.checkKey(key, definition);
-    this.checkSupported(definition.rclass);
-    this.checkFieldsFit(definition.rclass, definition);
-    const created = await this.repositories.create({
-      key,
-      rclass: definition.rclass,
-      packageType: definition.packageType,
-      description: definition.description ?? '',
-      anonymousRead: definition.anonymousRead ?? false,
-      settings: definition.rclass === 'remote' ? { ...this.remotes.build(definition) } : {},
-    });
+    const kind = this.kinds.get(definition.rclass);
+    this.kinds.checkFieldsFit(definition.rclass, definition);
+    const stored = kind.define(definition);
+    const created = await this.repositories.create(
+      {
+        key,
+        rclass: definition.rclass,
+        packageType: definition.packageType,
+        description: definition.description ?? '',
+        anonymousRead: definition.anonymousRead ?? false,
+        settings: stored.settings,
+      },
+      stored.links,
+    );
     if (!created) throw new ConflictException(`repository ${key} already exists`);
     return this.view(created);
   }
 
+  /** Changes what is sent, with the same validation as creation; what is not sent stays. */
   async update(principal: Principal, key: string, definition: Partial<RepositoryDefinition>): Promise<RepositoryView> {
     const existing = await this.findFor(principal, key, 'manage');
     this.checkKey(key, definition);
     if (definition.rclass !== undefined && definition.rclass !== existing.rclass) {
       throw new BadRequestException(`rclass cannot change (${existing.rclass} -> ${definition.rclass}): delete and create the repository instead`);
     }
-    this.checkFieldsFit(existing.rclass, definition);
-    await this.repositories.update(existing.id, {
-      description: definition.description ?? existing.description,
-      anonymousRead: definition.anonymousRead ?? existing.anonymousRead,
-      settings: existing.rclass === 'remote' ? { ...this.remotes.build(definition, existing.settings) } : existing.settings,
-    });
+    this.kinds.checkFieldsFit(existing.rclass, definition);
+    const stored = this.kinds.get(existing.rclass).define(definition, existing);
+    await this.repositories.update(
+      existing.id,
+      {
+        key,
+        description: definition.description ?? existing.description,
+        anonymousRead: definition.anonymousRead ?? existing.anonymousRead,
+        settings: stored.settings,
+      },
+      stored.links,
+    );
     return this.view((await this.repositories.findByKey(key))!);
   }
 
@@ -91,6 +111,26 @@ export class RepositoryAdminService {
     if (repo.rclass !== 'remote') throw new BadRequestException(`${key} is a ${repo.rclass} repository: only remote repositories have a cache`);
     await this.remoteBlobs.settled(repo.id);
     return { imagesRemoved: await this.repositories.purgeCache(repo.id, image) };
+  }
+
+  /**
+   * Which member of a virtual serves `image:reference` and what each member answered, in the
+   * order asked, as a pull would resolve it (a manifest may be fetched from an upstream and
+   * cached; no blob is). Members the caller may not read are left out.
+   */
+  async resolve(principal: Principal, key: string, image: string, reference: string): Promise<ResolutionView> {
+    const repo = await this.findFor(principal, key, 'read');
+    const opened = await this.resolver.open(repo, async (member) => (await this.access.actionsOn(principal, member)).has('read'));
+    if (!(opened instanceof VirtualDockerRepository)) throw new NotFoundException(`${key} is a ${repo.rclass} repository: only virtual repositories resolve through members`);
+    const { manifest, error: _, servedBy, ...trace } = await opened.resolveManifest(image, reference, [...MANIFEST_MEDIA_TYPES]);
+    return {
+      repository: key,
+      image,
+      reference,
+      servedBy: servedBy ?? null,
+      ...(manifest ? { digest: manifest.digest, mediaType: manifest.mediaType } : {}),
+      ...trace,
+    };
   }
 
   /** The repository if the principal holds `action` on it; one it may not read does not exist. */
@@ -111,24 +151,14 @@ export class RepositoryAdminService {
     }
   }
 
-  private checkSupported(rclass: RepositoryClass): void {
-    if (rclass === 'virtual') throw new BadRequestException('rclass virtual is not supported yet: create local or remote repositories');
-  }
-
-  private checkFieldsFit(rclass: RepositoryClass, definition: Partial<RepositoryDefinition>): void {
-    if (rclass === 'remote') return;
-    const misplaced = REMOTE_FIELDS.filter((field) => definition[field] !== undefined);
-    if (misplaced.length) throw new BadRequestException(`${misplaced.join(', ')} apply to remote repositories only`);
-  }
-
-  private view(repo: RepositoryEntity): RepositoryView {
+  private async view(repo: RepositoryEntity): Promise<RepositoryView> {
     return {
       key: repo.key,
       rclass: repo.rclass,
       packageType: repo.packageType,
       description: repo.description,
       anonymousRead: repo.anonymousRead,
-      ...(repo.rclass === 'remote' ? this.remotes.view(repo.settings) : {}),
+      ...this.kinds.get(repo.rclass).view(repo, await this.resolver.graph()),
       createdAt: repo.createdAt.toISOString(),
       updatedAt: repo.updatedAt.toISOString(),
     };

@@ -1,7 +1,20 @@
 import { Readable } from 'node:stream';
 import { ImageQueries, RepositoryEntity } from '@wharf/db';
 import { ByteRange } from '@wharf/storage';
-import { AppendRequest, BlobInfo, BlobStat, DockerRepository, ManifestContent, PageRequest, ReferrersIndex, UploadStatus } from '../docker-repository';
+import { RegistryError } from '@wharf/oci';
+import {
+  AppendRequest,
+  BlobInfo,
+  BlobStat,
+  DockerRepository,
+  HeldManifest,
+  ManifestContent,
+  MountSource,
+  PageRequest,
+  ReadFilter,
+  ReferrersIndex,
+  UploadStatus,
+} from '../docker-repository';
 import { LocalBlobService } from './local-blob.service';
 import { LocalManifestService } from './local-manifest.service';
 import { LocalUploadService } from './local-upload.service';
@@ -11,12 +24,15 @@ export interface LocalServices {
   blobs: LocalBlobService;
   uploads: LocalUploadService;
   images: ImageQueries;
-  /** Finds another local repository, for cross-repository mounts. */
-  findLocal(key: string): Promise<RepositoryEntity | null>;
+  /** The repositories a mount `from` the named repository may take the blob from. */
+  mountSources(key: string, mayRead?: ReadFilter): Promise<RepositoryEntity[]>;
 }
 
 /** A hosted repository: everything is stored here, in Postgres and the blob store. */
 export class LocalDockerRepository implements DockerRepository {
+  readonly hasUpstream = false;
+  readonly hosted = true;
+
   constructor(
     private readonly repo: RepositoryEntity,
     private readonly services: LocalServices,
@@ -28,6 +44,14 @@ export class LocalDockerRepository implements DockerRepository {
 
   getManifest(image: string, reference: string, accept: string[]): Promise<ManifestContent> {
     return this.services.manifests.get(this.repo, image, reference, accept);
+  }
+
+  async heldManifest(image: string, reference: string, accept: string[]): Promise<HeldManifest | null> {
+    return this.services.manifests.held(this.repo, image, reference, accept);
+  }
+
+  async hostsImage(image: string): Promise<boolean> {
+    return (await this.services.images.findId(this.repo.id, image)) !== null;
   }
 
   putManifest(image: string, reference: string, content: Buffer, contentType?: string) {
@@ -54,6 +78,15 @@ export class LocalDockerRepository implements DockerRepository {
     return { ...(await this.services.blobs.stat(this.repo, digest)), stored: true };
   }
 
+  async heldBlob(image: string, digest: string): Promise<BlobStat | null> {
+    try {
+      return await this.statBlob(image, digest);
+    } catch (err) {
+      if (err instanceof RegistryError && err.code === 'BLOB_UNKNOWN') return null;
+      throw err;
+    }
+  }
+
   openBlob(_image: string, blob: BlobStat, range?: ByteRange): Promise<Readable> {
     return this.services.blobs.open(blob, range);
   }
@@ -62,9 +95,13 @@ export class LocalDockerRepository implements DockerRepository {
     return this.services.blobs.delete(this.repo, digest);
   }
 
-  async mountBlob(_image: string, digest: string, from: { repoKey: string; image: string }): Promise<BlobInfo | null> {
-    const source = from.repoKey === this.repo.key ? this.repo : await this.services.findLocal(from.repoKey);
-    return source ? this.services.blobs.mount(this.repo, digest, source) : null;
+  async mountBlob(_image: string, digest: string, from: MountSource): Promise<BlobInfo | null> {
+    const sources = from.repoKey === this.repo.key ? [this.repo] : await this.services.mountSources(from.repoKey, from.mayRead);
+    for (const source of sources) {
+      const mounted = await this.services.blobs.mount(this.repo, digest, source);
+      if (mounted) return mounted;
+    }
+    return null;
   }
 
   startUpload(image: string): Promise<UploadStatus> {

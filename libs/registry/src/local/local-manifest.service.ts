@@ -5,7 +5,7 @@ import { BlobQueries, ImageQueries, ManifestQueries, RepositoryEntity, TagQuerie
 import { ManifestReferenceKind } from '@wharf/db';
 import { MediaType, ParsedManifest, RegistryError, accepts, isDigestLike, isValidTag, parseDigest, parseManifest } from '@wharf/oci';
 import { WharfConfig } from '@wharf/config';
-import { ManifestContent, PageRequest, ReferrersIndex } from '../docker-repository';
+import { HeldManifest, ManifestContent, PageRequest, ReferrersIndex } from '../docker-repository';
 
 /** Manifests, tags and referrers of local repositories: Postgres only, no disk. */
 @Injectable()
@@ -29,6 +29,15 @@ export class LocalManifestService {
       throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is ${manifest.mediaType}, which the request's Accept header does not allow`);
     }
     return { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.content.length, content: manifest.content };
+  }
+
+  /** What `get` would answer, or null where it would answer MANIFEST_UNKNOWN (a virtual's first pass). */
+  async held(repo: RepositoryEntity, image: string, reference: string, accept: string[]): Promise<HeldManifest | null> {
+    const byDigest = isDigestLike(reference);
+    if (!byDigest && !isValidTag(reference)) return null;
+    const manifest = byDigest ? await this.manifests.findByDigest(repo.id, image, parseDigest(reference).value) : await this.manifests.findByTag(repo.id, image, reference);
+    if (!manifest || (!byDigest && !accepts(accept, manifest.mediaType))) return null;
+    return { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.content.length, content: manifest.content, taggedAt: manifest.tagUpdatedAt };
   }
 
   async put(repo: RepositoryEntity, image: string, reference: string, content: Buffer, contentType?: string): Promise<{ digest: string; subject?: string }> {

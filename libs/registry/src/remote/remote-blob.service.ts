@@ -42,10 +42,17 @@ export class RemoteBlobService {
     await Promise.allSettled([...this.downloads].filter(([key]) => key.startsWith(prefix)).map(([, running]) => running.stored));
   }
 
-  async stat(target: RemoteTarget, digest: string): Promise<BlobStat> {
+  /** The cached blob, without asking the upstream; null when not cached. */
+  async held(target: RemoteTarget, digest: string): Promise<BlobStat | null> {
     const value = parseDigest(digest).value;
     const cached = await this.blobs.findLinked(target.repo.id, value);
-    if (cached) return { digest: value, size: cached.size, stored: true };
+    return cached ? { digest: value, size: cached.size, stored: true } : null;
+  }
+
+  async stat(target: RemoteTarget, digest: string): Promise<BlobStat> {
+    const value = parseDigest(digest).value;
+    const cached = await this.held(target, digest);
+    if (cached) return cached;
     if (target.settings.offline) throw new RegistryError('BLOB_UNKNOWN', `blob ${value} is not cached and ${target.repo.key} is offline`);
     const res = await this.request(target, 'HEAD', value);
     discard(res.body);

@@ -2,13 +2,14 @@ import { Readable } from 'node:stream';
 import { ImageQueries, RepositoryEntity } from '@wharf/db';
 import { RegistryError } from '@wharf/oci';
 import { ByteRange } from '@wharf/storage';
-import { BlobInfo, BlobStat, DockerRepository, ManifestContent, PageRequest, ReferrersIndex, UploadStatus } from '../docker-repository';
+import { BlobInfo, BlobStat, DockerRepository, HeldManifest, ManifestContent, PageRequest, ReferrersIndex, UploadStatus } from '../docker-repository';
 import { LocalManifestService } from '../local/local-manifest.service';
 import { RemoteBlobService } from './remote-blob.service';
 import { RemoteManifestService, RemoteTarget } from './remote-manifest.service';
 import { RemoteSettings, readRemoteSettings } from './remote-settings';
 import { RemoteTagService } from './remote-tag.service';
-import { imageAllowed, upstreamImageName } from './upstream-name';
+import { imageAllowed } from '../image-patterns';
+import { upstreamImageName } from './upstream-name';
 
 export interface RemoteServices {
   manifests: RemoteManifestService;
@@ -20,6 +21,7 @@ export interface RemoteServices {
 
 /** A pull-through cache: a local store of what was fetched, plus an upstream client. Read-only. */
 export class RemoteDockerRepository implements DockerRepository {
+  readonly hosted = false;
   private readonly settings: RemoteSettings;
 
   constructor(
@@ -33,8 +35,22 @@ export class RemoteDockerRepository implements DockerRepository {
     return this.repo.key;
   }
 
+  /** An offline remote serves only its cache: a virtual's second pass has nothing to ask it. */
+  get hasUpstream(): boolean {
+    return !this.settings.offline;
+  }
+
   getManifest(image: string, reference: string, accept: string[]): Promise<ManifestContent> {
     return this.services.manifests.get(this.target(image), reference, accept);
+  }
+
+  async heldManifest(image: string, reference: string, accept: string[]): Promise<HeldManifest | null> {
+    return this.allowed(image) ? this.services.manifests.held(this.target(image), reference, accept) : null;
+  }
+
+  /** A cache hosts nothing: priority resolution is about names that local repositories own. */
+  async hostsImage(): Promise<boolean> {
+    return false;
   }
 
   listTags(image: string, page: PageRequest): Promise<string[]> {
@@ -51,6 +67,10 @@ export class RemoteDockerRepository implements DockerRepository {
 
   statBlob(image: string, digest: string): Promise<BlobStat> {
     return this.services.blobs.stat(this.target(image), digest);
+  }
+
+  async heldBlob(image: string, digest: string): Promise<BlobStat | null> {
+    return this.allowed(image) ? this.services.blobs.held(this.target(image), digest) : null;
   }
 
   openBlob(image: string, blob: BlobStat, range?: ByteRange): Promise<Readable> {
@@ -85,8 +105,12 @@ export class RemoteDockerRepository implements DockerRepository {
     throw this.readOnly();
   }
 
+  private allowed(image: string): boolean {
+    return imageAllowed(image, this.settings.includesPattern, this.settings.excludesPattern);
+  }
+
   private target(image: string): RemoteTarget {
-    if (!imageAllowed(image, this.settings.includesPattern, this.settings.excludesPattern)) {
+    if (!this.allowed(image)) {
       throw new RegistryError('NAME_UNKNOWN', `${this.repo.key}/${image} is excluded by the remote's include/exclude patterns`);
     }
     return { repo: this.repo, settings: this.settings, image, upstreamName: upstreamImageName(this.settings.libraryPrefix, image) };

@@ -4,7 +4,7 @@ import { Clock } from '@wharf/auth';
 import { WharfConfig } from '@wharf/config';
 import { ManifestQueries, RepositoryEntity, StoredManifest, TagQueries } from '@wharf/db';
 import { MANIFEST_MEDIA_TYPES, RegistryError, accepts, isDigestLike, isValidTag, parseDigest, parseManifest } from '@wharf/oci';
-import { ManifestContent } from '../docker-repository';
+import { HeldManifest, ManifestContent } from '../docker-repository';
 import { LocalManifestService } from '../local/local-manifest.service';
 import { NegativeCache } from './negative-cache';
 import { RemoteSettings } from './remote-settings';
@@ -56,6 +56,20 @@ export class RemoteManifestService {
       throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is ${result.mediaType}, which the request's Accept header does not allow`);
     }
     return result;
+  }
+
+  /**
+   * The cached manifest when it may be served without asking the upstream (by digest: always;
+   * by tag: while fresh), else null. A virtual's first pass.
+   */
+  async held(target: RemoteTarget, reference: string, accept: string[]): Promise<HeldManifest | null> {
+    const byDigest = isDigestLike(reference);
+    if (!byDigest && !isValidTag(reference)) return null;
+    const cached = byDigest
+      ? await this.manifests.findByDigest(target.repo.id, target.image, parseDigest(reference).value)
+      : await this.manifests.findByTag(target.repo.id, target.image, reference);
+    if (!cached || (!byDigest && (!this.isFresh(cached, target.settings) || !accepts(accept, cached.mediaType)))) return null;
+    return { ...view(cached), taggedAt: cached.tagUpdatedAt };
   }
 
   private async resolve(target: RemoteTarget, reference: string, accept: string[], cached: StoredManifest | null): Promise<ManifestContent> {

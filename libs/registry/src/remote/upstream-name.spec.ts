@@ -1,5 +1,6 @@
 import { remoteDefaults } from './remote-settings';
-import { imageAllowed, upstreamImageName } from './upstream-name';
+import { imageAllowed } from '../image-patterns';
+import { upstreamImageName } from './upstream-name';
 
 describe('upstreamImageName', () => {
   it('adds library/ to one-segment names when the remote says so (Docker Hub by default)', () => {

@@ -1,0 +1,59 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { ResolutionStep, ResolutionView } from '@wharf/registry';
+
+const RCLASSES = ['local', 'remote', 'virtual'];
+
+/** A repository as the API shows it: the common fields, then its kind's own. */
+export class RepositoryViewDto {
+  @ApiProperty({ example: 'docker-local' }) key: string;
+  @ApiProperty({ enum: RCLASSES }) rclass: string;
+  @ApiProperty({ enum: ['docker'] }) packageType: string;
+  @ApiProperty() description: string;
+  @ApiProperty() anonymousRead: boolean;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+
+  @ApiPropertyOptional({ description: 'Remote: the upstream registry' }) url?: string;
+  @ApiPropertyOptional({ description: 'Remote: upstream user name' }) username?: string;
+  @ApiPropertyOptional({ description: 'Remote: "********" when a password is set, else ""' }) password?: string;
+  @ApiPropertyOptional({ description: 'Remote' }) metadataRetrievalCachePeriod?: number;
+  @ApiPropertyOptional({ description: 'Remote' }) offline?: boolean;
+  @ApiPropertyOptional({ description: 'Remote' }) enableTokenAuthentication?: boolean;
+  @ApiPropertyOptional({ description: 'Remote' }) connectTimeoutMillis?: number;
+  @ApiPropertyOptional({ description: 'Remote' }) socketTimeoutMillis?: number;
+  @ApiPropertyOptional({ description: 'Remote and virtual' }) includesPattern?: string;
+  @ApiPropertyOptional({ description: 'Remote and virtual' }) excludesPattern?: string;
+  @ApiPropertyOptional({ description: 'Remote', type: [String] }) tokenRealmAllowList?: string[];
+  @ApiPropertyOptional({ description: 'Remote' }) libraryPrefix?: boolean;
+  @ApiPropertyOptional({ description: 'Virtual: direct members in resolution order', type: [String] }) repositories?: string[];
+  @ApiPropertyOptional({ description: 'Virtual: members with nested virtuals expanded, each once, as resolution asks them', type: [String] })
+  resolvedRepositories?: string[];
+  @ApiPropertyOptional({ description: 'Virtual: the local member receiving pushes', type: String, nullable: true }) defaultDeploymentRepo?: string | null;
+  @ApiPropertyOptional({ description: 'Virtual' }) resolveDockerTagsByTimestamp?: boolean;
+  @ApiPropertyOptional({ description: 'Virtual' }) priorityResolution?: boolean;
+}
+
+export class ResolutionStepDto implements ResolutionStep {
+  @ApiProperty({ example: 'docker-local' }) repository: string;
+  @ApiProperty({ enum: ['held', 'upstream'], description: 'held: what the member holds, no upstream asked; upstream: a remote asking its upstream' })
+  pass: 'held' | 'upstream';
+  @ApiProperty({ enum: ['found', 'missing', 'error'] }) result: 'found' | 'missing' | 'error';
+  @ApiPropertyOptional() digest?: string;
+  @ApiPropertyOptional() message?: string;
+}
+
+export class ResolutionViewDto implements ResolutionView {
+  @ApiProperty({ example: 'docker' }) repository: string;
+  @ApiProperty({ example: 'team/app' }) image: string;
+  @ApiProperty({ example: '1.4' }) reference: string;
+  @ApiProperty({ type: String, nullable: true, description: 'The member that serves it; null when none does' }) servedBy: string | null;
+  @ApiPropertyOptional() digest?: string;
+  @ApiPropertyOptional() mediaType?: string;
+  @ApiProperty({ enum: ['local-only', 'not-applied', 'off'], description: 'local-only: a local member owns the name, so caches and upstreams were not considered' })
+  priorityResolution: 'local-only' | 'not-applied' | 'off';
+  @ApiProperty({ type: [ResolutionStepDto], description: 'Each member asked, in order' }) steps: ResolutionStepDto[];
+}
+
+export class CachePurgeResultDto {
+  @ApiProperty() imagesRemoved: number;
+}
