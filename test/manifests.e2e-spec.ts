@@ -250,6 +250,21 @@ describe.each(PATH_FORMS.map((form) => [form.label, form] as const))('manifests 
     }
   });
 
+  it('a reference that is neither a tag nor a digest: GET, HEAD and DELETE answer 404 MANIFEST_UNKNOWN, PUT stays MANIFEST_INVALID', async () => {
+    const image = buildImage();
+    const base = form.base(KEY, freshImage());
+    await pushImage(server, base, image, 'exists');
+    // `.INVALID_MANIFEST_NAME` is the OCI conformance suite's own; the encoded ones decode to a NUL, a lone 0xFF byte and a slash.
+    for (const bad of ['.INVALID_MANIFEST_NAME', '-leading-dash', 'x'.repeat(129), 'a%00b', '%FF', 'a%2Fb']) {
+      expectRegistryError(await request(server, `${base}manifests/${bad}`), 404, 'MANIFEST_UNKNOWN');
+      const head = await request(server, `${base}manifests/${bad}`, { method: 'HEAD' });
+      expect({ bad, status: head.status }).toEqual({ bad, status: 404 });
+      expectRegistryError(await request(server, `${base}manifests/${bad}`, { method: 'DELETE' }), 404, 'MANIFEST_UNKNOWN');
+      expectRegistryError(await pushManifest(server, base, bad, image.manifest.bytes, MediaTypes.OciManifest), 400, 'MANIFEST_INVALID');
+    }
+    await expectManifest(base, 'exists', image.manifest);
+  });
+
   it('by tag, honours Accept; by digest, serves the bytes whatever the Accept', async () => {
     const base = form.base(KEY, freshImage());
     const image = buildImage();

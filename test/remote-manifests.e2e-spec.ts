@@ -396,6 +396,18 @@ describe('remote repositories: configuration and manifests', () => {
       expect(manifestRequests(proxy, 'GET', name, '1')).toBe(1);
     });
 
+    it('answers 404 MANIFEST_UNKNOWN for a reference that is neither a tag nor a digest, on both path forms, without asking the upstream', async () => {
+      const key = await remote();
+      const name = imageName('badref');
+      for (const form of [V2_FORM, API_FORM]) {
+        for (const bad of ['.INVALID_MANIFEST_NAME', 'x'.repeat(129), 'a%00b', '%FF']) {
+          expectRegistryError(await manifest(key, name, bad, { form }), 404, 'MANIFEST_UNKNOWN');
+          expect((await manifest(key, name, bad, { form, method: 'HEAD' })).status).toBe(404);
+        }
+      }
+      expect(requestsFor(proxy, name)).toBe(0);
+    });
+
     it('fetches the children of an index on demand, one at a time, and keeps them', async () => {
       const key = await remote();
       const name = imageName('multi');

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { WharfConfig } from '@wharf/config';
-import { RegistryError, parseAccept } from '@wharf/oci';
+import { RegistryError, isDigestLike, isValidTag, parseAccept } from '@wharf/oci';
 import { RepositoryResolver, readCapped } from '@wharf/registry';
 import { RegistryContext, urlFor } from './registry-context';
 
@@ -16,6 +16,7 @@ export class ManifestsHandler {
   async get(ctx: ManifestContext, withBody: boolean): Promise<void> {
     const { repoKey, image, reference } = ctx.route;
     const repo = await this.resolver.resolve(repoKey, ctx.mayRead);
+    assertNamesManifest(reference);
     const manifest = await repo.getManifest(image, reference, parseAccept(ctx.req.headers.accept));
     // Node's own writeHead, not Express's status/set: this is the hottest answer Wharf gives.
     ctx.res.writeHead(200, {
@@ -40,6 +41,7 @@ export class ManifestsHandler {
   async delete(ctx: ManifestContext): Promise<void> {
     const { repoKey, image, reference } = ctx.route;
     const repo = await this.resolver.resolve(repoKey, ctx.mayRead);
+    assertNamesManifest(reference);
     await repo.deleteManifest(image, reference);
     ctx.res.status(202).set('Content-Length', '0').end();
   }
@@ -54,6 +56,18 @@ export class ManifestsHandler {
       throw new RegistryError('SIZE_INVALID', `Content-Length is ${declared} but ${body.length} bytes arrived`);
     }
     return body;
+  }
+}
+
+/**
+ * A reference that is neither a tag nor digest-shaped names no manifest: GET, HEAD and DELETE
+ * answer 404 as Distribution does (and the OCI conformance suite expects), without asking any
+ * repository or upstream. A PUT by one is refused by the repository (MANIFEST_INVALID); a
+ * malformed digest stays DIGEST_INVALID.
+ */
+function assertNamesManifest(reference: string): void {
+  if (!isDigestLike(reference) && !isValidTag(reference)) {
+    throw new RegistryError('MANIFEST_UNKNOWN', `"${reference.slice(0, 140)}" is neither a tag nor a digest`);
   }
 }
 
