@@ -13,6 +13,7 @@ import { loopbackFileStream, pageCacheWrites, sha256Rate } from './workloads/mac
 import { manifestPuts, manifestReads, tagList } from './workloads/manifests';
 import { streamingMemory } from './workloads/memory';
 import { pullThrough } from './workloads/pull-through';
+import { virtualRepositories } from './workloads/virtual';
 
 /**
  * `npm run bench`: Wharf (from dist/) and Distribution side by side on loopback, the same
@@ -27,6 +28,7 @@ const WORKLOADS: [string, Workload][] = [
   ['tags/list', tagList],
   ['pull-through', pullThrough],
   ['memory while streaming', streamingMemory],
+  ['virtual', virtualRepositories],
 ];
 
 async function main(): Promise<number> {

@@ -133,7 +133,8 @@ export async function startPullThrough(resources: Resources, wharf: Target): Pro
   };
 }
 
-async function createRepository(origin: string, headers: Record<string, string>, key: string, body: Record<string, unknown>): Promise<void> {
+/** PUT /api/repositories/<key> with the admin's headers; anything but 201 is an error. */
+export async function createRepository(origin: string, headers: Record<string, string>, key: string, body: Record<string, unknown>): Promise<void> {
   const res = await request(`${origin}/api/repositories/${key}`, {
     method: 'PUT',
     headers: { ...headers, 'content-type': 'application/json' },
