@@ -3,3 +3,5 @@ export * from './filesystem-blob-storage.driver';
 export * from './data-dir-probe';
 export * from './file-range-stream';
 export * from './upload-hasher';
+export * from './data-dir-lock';
+export * from './data-dir-locked.error';
