@@ -152,6 +152,17 @@ export class RepositoryQueries {
     await this.db.transaction(async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [TOPOLOGY_LOCK]);
       await manager.query(`DELETE FROM repositories WHERE id = $1`, [id]);
+      // A deleted nested virtual may have been the way a deployment target was a member.
+      await manager.query(
+        `WITH RECURSIVE reach(virtual_id, member_id) AS (
+           SELECT virtual_id, member_id FROM virtual_members
+           UNION
+           SELECT r.virtual_id, m.member_id FROM reach r JOIN virtual_members m ON m.virtual_id = r.member_id
+         )
+         UPDATE repositories v SET default_deployment_repository_id = NULL
+         WHERE v.default_deployment_repository_id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM reach WHERE reach.virtual_id = v.id AND reach.member_id = v.default_deployment_repository_id)`,
+      );
     });
     await this.feed.publish('repositories');
     await this.feed.publish('tags');

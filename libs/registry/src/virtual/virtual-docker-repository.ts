@@ -38,7 +38,7 @@ interface Hit {
  */
 export class VirtualDockerRepository implements DockerRepository {
   readonly hosted = false;
-  private readable?: Promise<VirtualMember[]>;
+  private readonly readable = new Map<string, Promise<boolean>>();
   /** Which member a `statBlob` answer came from, for the `openBlob` that follows it. */
   private readonly blobSources = new WeakMap<BlobStat, DockerRepository>();
 
@@ -74,13 +74,15 @@ export class VirtualDockerRepository implements DockerRepository {
   async resolveManifest(image: string, reference: string, accept: string[], askUpstreams = true): Promise<ManifestResolution> {
     this.checkImage(image);
     const steps: ResolutionStep[] = [];
-    const members = await this.members();
     const byTag = !isDigestLike(reference);
     const byTimestamp = byTag && this.settings.resolveDockerTagsByTimestamp;
     const hits: Hit[] = [];
     let asked = 0;
-    for (const member of members) {
+    // Members are checked for read access as they are reached: a hit in the first member
+    // costs no access checks of the others.
+    for (const member of this.allMembers) {
       asked += 1;
+      if (!(await this.canRead(member))) continue;
       const manifest = await this.ask(member, 'held', steps, () => member.repository.heldManifest(image, reference, accept));
       if (manifest) {
         hits.push({ member, manifest });
@@ -90,9 +92,9 @@ export class VirtualDockerRepository implements DockerRepository {
     let winner = pick(hits, byTimestamp);
     // Priority resolution matters only when a cache would answer, or nothing held the name.
     const priorityOn = byTag && this.settings.priorityResolution;
-    if (priorityOn && !winner?.member.repository.hosted && (await this.ownedLocally(members, image))) {
+    if (priorityOn && !winner?.member.repository.hosted && (await this.ownedLocally(image))) {
       // The first pass stopped at a cache's hit: the local members after it have not answered yet.
-      for (const member of members.slice(asked).filter((each) => each.repository.hosted)) {
+      for (const member of await this.members(this.allMembers.slice(asked).filter((each) => each.repository.hosted))) {
         const manifest = await this.ask(member, 'held', steps, () => member.repository.heldManifest(image, reference, accept));
         if (manifest) hits.push({ member, manifest });
       }
@@ -100,13 +102,19 @@ export class VirtualDockerRepository implements DockerRepository {
         hits.filter((hit) => hit.member.repository.hosted),
         byTimestamp,
       );
-      return this.answer(winner, steps, 'local-only');
+      // Only local members count for this name: what the caches answered is left out.
+      const hosted = new Set(this.allMembers.filter((each) => each.repository.hosted).map((each) => each.key));
+      return this.answer(
+        winner,
+        steps.filter((step) => hosted.has(step.repository)),
+        'local-only',
+      );
     }
     const priority = priorityOn ? 'not-applied' : 'off';
     if (winner || !askUpstreams) return this.answer(winner, steps, priority);
 
     let failure: RegistryError | undefined;
-    for (const member of members.filter((each) => each.repository.hasUpstream)) {
+    for (const member of await this.members(this.allMembers.filter((each) => each.repository.hasUpstream))) {
       try {
         const manifest = await member.repository.getManifest(image, reference, accept);
         steps.push({ repository: member.key, pass: 'upstream', result: 'found', digest: manifest.digest });
@@ -121,8 +129,8 @@ export class VirtualDockerRepository implements DockerRepository {
     return { ...this.answer(undefined, steps, priority), error: failure };
   }
 
-  async hostsImage(image: string): Promise<boolean> {
-    return this.ownedLocally(await this.members(), image);
+  hostsImage(image: string): Promise<boolean> {
+    return this.ownedLocally(image);
   }
 
   putManifest(image: string, reference: string, content: Buffer, contentType?: string) {
@@ -167,7 +175,7 @@ export class VirtualDockerRepository implements DockerRepository {
     const held = await this.heldBlob(image, digest);
     if (held) return held;
     let failure: RegistryError | undefined;
-    for (const member of (await this.members()).filter((each) => each.repository.hasUpstream)) {
+    for (const member of await this.members(this.allMembers.filter((each) => each.repository.hasUpstream))) {
       try {
         return this.remember(await member.repository.statBlob(image, digest), member.repository);
       } catch (err) {
@@ -180,7 +188,8 @@ export class VirtualDockerRepository implements DockerRepository {
 
   async heldBlob(image: string, digest: string): Promise<BlobStat | null> {
     this.checkImage(image);
-    for (const member of await this.members()) {
+    for (const member of this.allMembers) {
+      if (!(await this.canRead(member))) continue;
       const held = await member.repository.heldBlob(image, digest);
       if (held) return this.remember(held, member.repository);
     }
@@ -225,17 +234,27 @@ export class VirtualDockerRepository implements DockerRepository {
 
   // --- helpers --------------------------------------------------------------------------------
 
-  /** The members the caller may read, in resolution order (asked once per request). */
-  private members(): Promise<VirtualMember[]> {
-    const mayRead = this.mayRead;
-    this.readable ??= mayRead
-      ? Promise.all(this.allMembers.map((member) => mayRead(member.key))).then((allowed) => this.allMembers.filter((_, i) => allowed[i]))
-      : Promise.resolve(this.allMembers);
-    return this.readable;
+  /** Those of `members` (all by default) the caller may read, in resolution order. */
+  private async members(members = this.allMembers): Promise<VirtualMember[]> {
+    const allowed = await Promise.all(members.map((member) => this.canRead(member)));
+    return members.filter((_, i) => allowed[i]);
   }
 
-  private async ownedLocally(members: VirtualMember[], image: string): Promise<boolean> {
-    for (const member of members) if (member.repository.hosted && (await member.repository.hostsImage(image))) return true;
+  /** Whether the caller may read a member, asked once per member and request. */
+  private canRead(member: VirtualMember): Promise<boolean> {
+    if (!this.mayRead) return Promise.resolve(true);
+    let allowed = this.readable.get(member.key);
+    if (!allowed) {
+      allowed = this.mayRead(member.key);
+      this.readable.set(member.key, allowed);
+    }
+    return allowed;
+  }
+
+  private async ownedLocally(image: string): Promise<boolean> {
+    for (const member of await this.members(this.allMembers.filter((each) => each.repository.hosted))) {
+      if (await member.repository.hostsImage(image)) return true;
+    }
     return false;
   }
 
