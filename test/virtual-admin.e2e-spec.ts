@@ -5,7 +5,7 @@
 // settings, which take effect at once. The remote members point at a real CNCF Distribution
 // upstream behind a counting proxy.
 import { buildImage } from './helpers/oci-image-builder';
-import { expectRegistryError, expectStatus, request } from './helpers/registry-http';
+import { V2_FORM, eventually, expectRegistryError, expectStatus, pushImage, request } from './helpers/registry-http';
 import { RemoteFixture, createRemoteRepository, manifestRequests, sleep, startRemoteFixture } from './helpers/remote-repository';
 import { seedImage } from './helpers/upstream-registry';
 import {
@@ -23,7 +23,7 @@ import {
   updateRepositoryFields,
   viewOf,
 } from './helpers/virtual-repository';
-import { WharfTestServer, createLocalRepository } from './helpers/wharf-server';
+import { WharfTestServer, createLocalRepository, startWharf } from './helpers/wharf-server';
 
 jest.setTimeout(120_000);
 
@@ -511,5 +511,71 @@ describe('virtual repositories: admin API', () => {
       expect(withCreds).toMatchObject({ username: 'puller', password: '********', metadataRetrievalCachePeriod: 1, url: fixture.proxy.url });
       expect(JSON.stringify(withCreds)).not.toContain('upstream-secret');
     });
+  });
+});
+
+// A notification travels on its own connection and may land a few milliseconds after the
+// writer's answer, so the other instance is polled, as in multi-instance.e2e-spec.ts.
+const PROPAGATION_MS = 3_000;
+
+describe('virtual repositories: changes reach another instance at once', () => {
+  let fixture: RemoteFixture;
+  let a: WharfTestServer;
+  let b: WharfTestServer;
+
+  beforeAll(async () => {
+    fixture = await startRemoteFixture({ connectTimeoutMillis: 2000, socketTimeoutMillis: 10_000 });
+    a = fixture.server;
+    b = await startWharf({ DATABASE_URL: a.databaseUrl, WHARF_ADMIN_PASSWORD: a.admin.password });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await fixture?.close();
+  });
+
+  function manifestOn(server: WharfTestServer, key: string, image: string, reference: string) {
+    return request(server, `/v2/${key}/${image}/manifests/${reference}`, { headers: { accept: ACCEPT_ALL } });
+  }
+
+  it('member order, a deleted member and a new deployment target made on one instance are used by the other', async () => {
+    const [l1, l2] = [freshKey('l1'), freshKey('l2')];
+    await createLocalRepository(a, l1);
+    await createLocalRepository(a, l2);
+    const first = buildImage({ layerCount: 1 });
+    const second = buildImage({ layerCount: 1 });
+    await pushImage(a, V2_FORM.base(l1, 'app'), first, '1');
+    await pushImage(a, V2_FORM.base(l2, 'app'), second, '1');
+    const key = freshKey();
+    await createVirtualRepository(a, key, { repositories: [l1, l2], defaultDeploymentRepo: l1 });
+
+    await eventually(async () => expectManifest(await manifestOn(b, key, 'app', '1'), first.manifest), PROPAGATION_MS);
+    await updateRepositoryFields(a, key, { repositories: [l2, l1] });
+    await eventually(async () => expectManifest(await manifestOn(b, key, 'app', '1'), second.manifest), PROPAGATION_MS);
+    expect((await viewOf(b, key)).repositories).toEqual([l2, l1]);
+
+    await updateRepositoryFields(a, key, { defaultDeploymentRepo: l2 });
+    await eventually(async () => expect((await viewOf(b, key)).defaultDeploymentRepo).toBe(l2), PROPAGATION_MS);
+    const pushed = buildImage({ layerCount: 1 });
+    await pushImage(b, V2_FORM.base(key, 'pushed'), pushed, '1');
+    expectManifest(await manifestOn(a, l2, 'pushed', '1'), pushed.manifest);
+    expectRegistryError(await manifestOn(a, l1, 'pushed', '1'), 404, 'MANIFEST_UNKNOWN');
+
+    expectStatus(await deleteRepository(a, l2), 204);
+    await eventually(async () => expectManifest(await manifestOn(b, key, 'app', '1'), first.manifest), PROPAGATION_MS);
+    await eventually(async () => expectRegistryError(await request(b, `/v2/${key}/app/blobs/uploads/`, { method: 'POST' }), 403, 'DENIED'), PROPAGATION_MS);
+  });
+
+  it("a remote member's new url, set on one instance, is used through the virtual on the other", async () => {
+    const hub = freshKey('hub');
+    await createRemoteRepository(a, hub, { url: 'http://127.0.0.1:1', connectTimeoutMillis: 2000, socketTimeoutMillis: 10_000 });
+    const key = freshKey();
+    await createVirtualRepository(a, key, { repositories: [hub] });
+    const name = fixture.imageName('moved');
+    const image = buildImage({ layerCount: 1 });
+    await seedImage(fixture.upstream, name, '1', image);
+    await eventually(async () => expectRegistryError(await manifestOn(b, key, name, '1'), 503, 'UNAVAILABLE'), PROPAGATION_MS);
+
+    await updateRepositoryFields(a, hub, { url: fixture.proxy.url });
+    await eventually(async () => expectManifest(await manifestOn(b, key, name, '1'), image.manifest), PROPAGATION_MS);
   });
 });

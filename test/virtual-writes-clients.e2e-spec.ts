@@ -77,7 +77,9 @@ describe('virtual repositories: writes', () => {
 
   beforeAll(async () => {
     server = await startWharf();
-    work = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-virtual-writes-'));
+    // Lowercase only: podman names an image pulled from oci:<dir> after the dir's path.
+    work = path.join(os.tmpdir(), `wharf-virtual-writes-${randomBytes(6).toString('hex')}`);
+    await fs.mkdir(work);
     target = freshKey('deploy');
     other = freshKey('other');
     await createLocalRepository(server, target);
@@ -176,6 +178,8 @@ describe('virtual repositories: writes', () => {
 
     it('podman (vfs, as root) pushes through the virtual and pulls back through it and from the target', async () => {
       const podman = await Podman.create();
+      const puller = await Podman.create({ creds: server.admin });
+      const directPuller = await Podman.create({ creds: server.admin });
       try {
         await podman.login(server.host, server.admin as Credentials);
         const image = buildImage({ layerCount: 2, layerSize: 128 * 1024 });
@@ -188,13 +192,17 @@ describe('virtual repositories: writes', () => {
         expect(sha256Digest(raw)).toBe(digest);
         await expectLanded('team/podman', '1', { bytes: raw, digest, mediaType: JSON.parse(raw.toString()).mediaType });
 
-        const viaVirtual = await podman.pull(ref(virtualKey, 'team/podman:1'));
+        // Pulled back into an empty storage, so every blob really comes from Wharf.
+        const viaVirtual = await puller.pull(ref(virtualKey, 'team/podman:1'));
         expect(`sha256:${viaVirtual}`).toBe(image.config.digest);
-        expect((await podman.inspectImage(ref(virtualKey, 'team/podman:1'))).Digest).toBe(digest);
-        const direct = await podman.pull(ref(target, 'team/podman:1'));
+        expect((await puller.inspectImage(ref(virtualKey, 'team/podman:1'))).Digest).toBe(digest);
+        const direct = await directPuller.pull(ref(target, 'team/podman:1'));
         expect(direct).toBe(viaVirtual);
+        expect((await directPuller.inspectImage(ref(target, 'team/podman:1'))).Digest).toBe(digest);
       } finally {
         await podman.close();
+        await puller.close();
+        await directPuller.close();
       }
     });
 
