@@ -28,11 +28,15 @@ export class RemoteKind implements RepositoryKind {
   }
 
   define(fields: RepositoryFields, existing?: RepositoryEntity): StoredDefinition {
-    return { settings: { ...this.builder.build(fields, existing?.settings) } };
+    // Only the remote's own fields become settings: the common ones have columns.
+    const own = Object.fromEntries(REMOTE_FIELDS.map((field) => [field, fields[field]]));
+    return { settings: { ...this.builder.build(own, existing?.settings) } };
   }
 
   view(repo: RepositoryEntity): Record<string, unknown> {
-    return this.builder.view(repo.settings);
+    // Rows written before settings were limited to the remote's fields may hold common ones.
+    const view = this.builder.view(repo.settings);
+    return Object.fromEntries(REMOTE_FIELDS.map((field) => [field, view[field]]));
   }
 
   async open(repo: RepositoryEntity): Promise<DockerRepository> {
