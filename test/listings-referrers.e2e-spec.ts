@@ -108,6 +108,24 @@ describe.each(PATH_FORMS.map((form) => [form.label, form] as const))('tags/list 
     expect(all.headers.get('link')).toBeNull();
   });
 
+  it('a NUL or an invalid UTF-8 byte in last: the page after it in byte order, never a 5xx', async () => {
+    const sorted = byteOrder(TAGS);
+    // Postgres text cannot hold a NUL; no tag holds one either, so after `a\0b` is exactly after `a`.
+    for (const [last, raw] of [['a%00b', 'a\0b'], ['%00', '\0']]) {
+      const res = await request(server, `${base}tags/list?last=${last}`);
+      expectStatus(res, 200);
+      expect(res.json.tags).toEqual(sorted.filter((t) => Buffer.compare(Buffer.from(t), Buffer.from(raw)) > 0));
+      const page = await request(server, `${base}tags/list?n=2&last=${last}`);
+      expectStatus(page, 200);
+      expect(page.json.tags).toEqual(res.json.tags.slice(0, 2));
+    }
+    // A lone 0xFF byte sorts after every tag.
+    const high = await request(server, `${base}tags/list?last=%FF`);
+    expectStatus(high, 200);
+    expect(high.json.tags).toEqual([]);
+    for (const n of ['%00', '1%00', '%FF']) expectRegistryError(await request(server, `${base}tags/list?n=${n}`), 400, 'PAGINATION_NUMBER_INVALID');
+  });
+
   it('refuses a malformed n with PAGINATION_NUMBER_INVALID', async () => {
     for (const n of ['abc', '-1', '1.5', '99999999']) {
       expectRegistryError(await request(server, `${base}tags/list?n=${n}`), 400, 'PAGINATION_NUMBER_INVALID');
@@ -192,6 +210,31 @@ describe('_catalog', () => {
     expect((await request(server, `/api/docker/${OTHER}/v2/_catalog`)).json.repositories).not.toContain('cat/ephemeral');
   });
 
+  it('a NUL or an invalid UTF-8 byte in last: the page after it in byte order, on /v2/ and per repository, never a 5xx', async () => {
+    const all = await expectedAll();
+    const after = (names: string[], raw: string) => names.filter((n) => Buffer.compare(Buffer.from(n), Buffer.from(raw)) > 0);
+    const bound = `${KEY}/cat/a\0b`;
+    const res = await request(server, `/v2/_catalog?last=${encodeURIComponent(bound)}`);
+    expectStatus(res, 200);
+    expect(res.json.repositories).toEqual(after(all, bound));
+    const paged = await request(server, `/v2/_catalog?n=1&last=${encodeURIComponent(bound)}`);
+    expectStatus(paged, 200);
+    expect(paged.json.repositories).toEqual(after(all, bound).slice(0, 1));
+    expectStatus(await request(server, '/v2/_catalog?last=%00'), 200);
+
+    const local = (await request(server, `/api/docker/${KEY}/v2/_catalog`)).json.repositories as string[];
+    const perRepo = await request(server, `/api/docker/${KEY}/v2/_catalog?last=cat/a%00b`);
+    expectStatus(perRepo, 200);
+    expect(perRepo.json.repositories).toEqual(after(local, 'cat/a\0b'));
+
+    for (const url of ['/v2/_catalog?last=%FF', `/api/docker/${KEY}/v2/_catalog?last=%FF`]) {
+      const high = await request(server, url);
+      expectStatus(high, 200);
+      expect(high.json.repositories).toEqual([]);
+    }
+    expectRegistryError(await request(server, '/v2/_catalog?n=%00'), 400, 'PAGINATION_NUMBER_INVALID');
+  });
+
   it('answers NAME_UNKNOWN for an unknown repository and PAGINATION_NUMBER_INVALID for a bad n', async () => {
     expectRegistryError(await request(server, '/api/docker/no-such-repo/v2/_catalog'), 404, 'NAME_UNKNOWN');
     expectRegistryError(await request(server, '/v2/_catalog?n=x'), 400, 'PAGINATION_NUMBER_INVALID');
@@ -269,6 +312,15 @@ describe.each(PATH_FORMS.map((form) => [form.label, form] as const))('referrers 
     expectStatus(none, 200);
     expect(none.headers.get('oci-filters-applied')).toBe('artifactType');
     expect(none.json).toEqual({ schemaVersion: 2, mediaType: MediaTypes.OciIndex, manifests: [] });
+  });
+
+  it('an artifactType holding a NUL or an invalid UTF-8 byte matches nothing: an empty index, never a 5xx', async () => {
+    for (const type of ['%00', `${encodeURIComponent(SBOM)}%00`, '%FF']) {
+      const res = await request(server, `${base}referrers/${subject.digest}?artifactType=${type}`);
+      expectStatus(res, 200);
+      expect(res.headers.get('oci-filters-applied')).toBe('artifactType');
+      expect(res.json).toEqual({ schemaVersion: 2, mediaType: MediaTypes.OciIndex, manifests: [] });
+    }
   });
 
   it('returns an empty index for a digest nothing refers to', async () => {

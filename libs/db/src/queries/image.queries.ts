@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { boundWithoutNul } from './nul-free';
 
 export interface Page {
   n?: number;
@@ -44,7 +45,7 @@ export class ImageQueries {
       conditions.push(`i.repository_id = $${params.length}`);
     }
     if (page.last !== undefined) {
-      params.push(page.last);
+      params.push(boundWithoutNul(page.last));
       conditions.push(`(${nameExpr}) COLLATE "C" > $${params.length}`);
     }
     let limit = '';

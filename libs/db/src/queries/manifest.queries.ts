@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { ManifestReferenceKind } from '../entities';
 import { countRows } from './count-rows';
+import { couldBeStored } from './nul-free';
 import { ChangeFeed } from '../change-feed';
 import { ReadThroughCache } from '../read-through-cache';
 
@@ -121,6 +122,7 @@ export class ManifestQueries {
   }
 
   async referrers(repositoryId: string, image: string, subjectDigest: string, artifactType?: string): Promise<ReferrerRow[]> {
+    if (artifactType !== undefined && !couldBeStored(artifactType)) return [];
     const params: unknown[] = [repositoryId, image, subjectDigest];
     let filter = '';
     if (artifactType !== undefined) {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { countRows } from './count-rows';
 import { Page } from './image.queries';
+import { boundWithoutNul } from './nul-free';
 import { ChangeFeed } from '../change-feed';
 
 @Injectable()
@@ -49,7 +50,7 @@ export class TagQueries {
     let after = '';
     let limit = '';
     if (page.last !== undefined) {
-      params.push(page.last);
+      params.push(boundWithoutNul(page.last));
       after = `AND name COLLATE "C" > $${params.length}`;
     }
     if (page.n !== undefined) {

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { UserEntity } from '../entities';
 import { ChangeFeed } from '../change-feed';
 import { ReadThroughCache } from '../read-through-cache';
+import { couldBeStored } from './nul-free';
 
 export type NewUser = Pick<UserEntity, 'username' | 'passwordHash' | 'email' | 'admin' | 'disabled'>;
 
@@ -27,6 +28,8 @@ export class UserQueries {
   }
 
   findByUsername(username: string): Promise<UserEntity | null> {
+    // Logins bring names straight from clients (Basic credentials, the token form).
+    if (!couldBeStored(username)) return Promise.resolve(null);
     return this.byUsername.get(username, () => this.repo.findOneBy({ username }));
   }
 
