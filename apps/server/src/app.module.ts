@@ -1,5 +1,5 @@
 import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AuthModule } from '@wharf/auth';
 import { ConfigModule, WharfConfig } from '@wharf/config';
@@ -8,6 +8,7 @@ import { RegistryModule } from '@wharf/registry';
 import { DataDirProbe } from '@wharf/storage';
 import { HealthController } from './health/health.controller';
 import { ErrorResponder } from './errors/error-responder';
+import { NulFreeInputPipe } from './http/nul-free-input.pipe';
 import { HttpExceptionFilter } from './errors/http-exception.filter';
 import { RequestIdMiddleware } from './logging/request-id.middleware';
 import { BlobsHandler } from './registry/blobs.handler';
@@ -39,6 +40,7 @@ export class AppModule implements NestModule {
         RequestIdMiddleware,
         RegistryLane,
         { provide: APP_GUARD, useClass: ApiAuthGuard },
+        { provide: APP_PIPE, useClass: NulFreeInputPipe },
         RegistryJwtStrategy,
         RequestAuthenticator,
         RegistryAuthorizer,

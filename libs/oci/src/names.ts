@@ -6,7 +6,7 @@ import { RegistryError } from './registry-error';
  * `..`, a leading `/` or any byte a filesystem would treat specially.
  */
 const PATH_COMPONENT = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*';
-const IMAGE_NAME = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
+export const IMAGE_NAME = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
 const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 /** Repository keys: lowercase letters, digits, `.` and `-`, 1 to 64 characters. */
 export const REPOSITORY_KEY = /^[a-z0-9](?:[a-z0-9.-]{0,62}[a-z0-9])?$/;

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Length, Matches, Max, MaxLength, Min } from 'class-validator';
-import { REPOSITORY_KEY } from '@wharf/oci';
+import { IMAGE_NAME, REPOSITORY_KEY } from '@wharf/oci';
 
 const RCLASSES = ['local', 'remote', 'virtual'] as const;
 
@@ -145,6 +145,7 @@ export class CachePurgeQuery {
   @IsOptional()
   @IsString()
   @MaxLength(255)
+  @Matches(IMAGE_NAME, { message: 'image must be an image name: lowercase path components [a-z0-9] separated by ".", "_", "__", "-" and "/"' })
   image?: string;
 }
 
