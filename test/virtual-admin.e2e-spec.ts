@@ -405,6 +405,30 @@ describe('virtual repositories: admin API', () => {
     });
   });
 
+  describe('the deployment target stays a flattened member', () => {
+    it('changing a nested virtual so that it no longer holds a parent\'s deployment target is refused, or clears the target', async () => {
+      const [l1, l2] = [await local('l1'), await local('l2')];
+      const inner = freshKey('inner');
+      const parent = freshKey('parent');
+      await createVirtualRepository(server, inner, { repositories: [l1, l2] });
+      await createVirtualRepository(server, parent, { repositories: [inner], defaultDeploymentRepo: l2 });
+      const innerBefore = await viewOf(server, inner);
+
+      const res = await postRepository(server, inner, { repositories: [l1] });
+      const parentAfter: VirtualRepositoryView = await viewOf(server, parent);
+      if (res.status === 400) {
+        expectProblem(res, 400, l2);
+        await expectUnchanged(inner, innerBefore);
+        expect(parentAfter.defaultDeploymentRepo).toBe(l2);
+      } else {
+        expectStatus(res, 200);
+        expect(parentAfter.defaultDeploymentRepo).toBeNull();
+      }
+      // Whichever was chosen, the target is among the parent's flattened members (or there is none).
+      if (parentAfter.defaultDeploymentRepo !== null) expect(parentAfter.resolvedRepositories).toContain(parentAfter.defaultDeploymentRepo);
+    });
+  });
+
   describe('deleting members', () => {
     it('deleting a member removes it from every virtual and clears a defaultDeploymentRepo naming it', async () => {
       const [keep, gone] = [await local('keep'), await local('gone')];

@@ -207,6 +207,15 @@ describe('virtual repositories: reads', () => {
       expect(answer.digest).toBe(fourth.manifest.digest);
       expect(stepSummary(answer)).toEqual([`${l1}/held/found`, `${l2}/held/found`, `${hub}/held/found`]);
       expect(answer.steps.map((s) => s.digest)).toEqual([third.manifest.digest, fourth.manifest.digest, top(upstream).digest]);
+
+      // With priority resolution on, a local holding the name keeps the newer cached remote tag out.
+      const localFirst = await virtual([hub, l1], { resolveDockerTagsByTimestamp: true });
+      const newest = await seedUpstream(name, 'newest');
+      expectManifest(await request(server, `/v2/${hub}/${name}/manifests/newest`, { headers: { accept: MediaTypes.OciManifest } }), top(newest));
+      await sleep(50);
+      expectManifest(await request(server, `/v2/${hub}/${name}/manifests/1`, { headers: { accept: MediaTypes.OciManifest } }), top(upstream));
+      await expectServed(localFirst, name, '1', third.manifest);
+      await expectManifestUnknown(localFirst, name, 'newest');
     });
   });
 
@@ -318,6 +327,27 @@ describe('virtual repositories: reads', () => {
       expectRegistryError(await blobVia(key, name, unknown), 404, 'BLOB_UNKNOWN');
       expectStatus(await blobVia(key, name, unknown, { method: 'HEAD' }), 404);
       await expectManifestUnknown(key, name, unknown);
+    });
+
+    it('a mount from the virtual resolves through its local members only: a blob only upstream is not fetched for it', async () => {
+      const l1 = await local();
+      const hub = await remote();
+      const name = imageName('mount');
+      const upstreamOnly = (await seedUpstream(name, '1')) as BuiltImage;
+      const held = await pushTo(l1, name, '2');
+      const target = await local('target');
+      const key = await virtual([hub, l1], { priorityResolution: false });
+      proxy.clearRequests();
+
+      const into = V2_FORM.base(target, 'mounted');
+      const mounted = await request(server, `${into}blobs/uploads/?mount=${held.layers[0].digest}&from=${key}/${name}`, { method: 'POST' });
+      expectStatus(mounted, 201);
+      expect(mounted.headers.get('docker-content-digest')).toBe(held.layers[0].digest);
+      const notMounted = await request(server, `${into}blobs/uploads/?mount=${upstreamOnly.layers[0].digest}&from=${key}/${name}`, { method: 'POST' });
+      expectStatus(notMounted, 202);
+      expect(notMounted.headers.get('docker-content-digest')).toBeNull();
+      expect(requestsFor(proxy, name)).toBe(0);
+      expectRegistryError(await request(server, `${into}blobs/${upstreamOnly.layers[0].digest}`), 404, 'BLOB_UNKNOWN');
     });
 
     it('a multi-arch index from a remote member: the index by tag, each child by digest, and its blobs', async () => {

@@ -382,6 +382,41 @@ describe('virtual repositories: writes', () => {
       expectRegistryError(await manifestAt(target, 'nodeploy/app', '2'), 404, 'MANIFEST_UNKNOWN');
     });
 
+    it('deletes go to the deployment target only: what another member holds is not deleted through the virtual', async () => {
+      const built = buildImage({ layerCount: 1 });
+      await pushImage(server, V2_FORM.base(other, 'elsewhere/app'), built, '1');
+      expectManifest(await manifestAt(virtualKey, 'elsewhere/app', '1'), built.manifest);
+      expectRegistryError(await request(server, `${V2_FORM.base(virtualKey, 'elsewhere/app')}manifests/${built.manifest.digest}`, { method: 'DELETE' }), 404, 'MANIFEST_UNKNOWN');
+      expectRegistryError(await request(server, `${V2_FORM.base(virtualKey, 'elsewhere/app')}manifests/1`, { method: 'DELETE' }), 404, 'MANIFEST_UNKNOWN');
+      expectRegistryError(await request(server, `${V2_FORM.base(virtualKey, 'elsewhere/app')}blobs/${built.layers[0].digest}`, { method: 'DELETE' }), 404, 'BLOB_UNKNOWN');
+      expectManifest(await manifestAt(other, 'elsewhere/app', '1'), built.manifest);
+      await expectBlobAt(other, 'elsewhere/app', built.layers[0].digest, built.layers[0].bytes);
+      expectManifest(await manifestAt(virtualKey, 'elsewhere/app', '1'), built.manifest);
+    });
+
+    it('an anonymous push or delete through an anonymous-readable virtual is challenged with the scope it needs', async () => {
+      const open = freshKey('open');
+      await createVirtualRepository(server, open, { repositories: [target, other], defaultDeploymentRepo: target, anonymousRead: true });
+      const built = buildImage({ layerCount: 1 });
+      await pushImage(server, V2_FORM.base(target, 'anon/app'), built, '1');
+      // Anonymous callers may address the virtual, but its members are not anonymous-readable.
+      expectRegistryError(await manifestAt(open, 'anon/app', '1', V2_FORM, null), 404, 'MANIFEST_UNKNOWN');
+      expectManifest(await manifestAt(open, 'anon/app', '1'), built.manifest);
+      const challenge = (actions: string) => `Bearer realm="${server.baseUrl}/v2/token",service="wharf",scope="repository:${open}/anon/app:${actions}"`;
+
+      const push = await request(server, `${V2_FORM.base(open, 'anon/app')}blobs/uploads/`, { method: 'POST', auth: null });
+      expectRegistryError(push, 401, 'UNAUTHORIZED');
+      expect(push.headers.get('www-authenticate')).toBe(challenge('pull,push'));
+      const put = await pushManifest(server, V2_FORM.base(open, 'anon/app'), '2', built.manifest.bytes, built.manifest.mediaType, { auth: null });
+      expectRegistryError(put, 401, 'UNAUTHORIZED');
+      expect(put.headers.get('www-authenticate')).toBe(challenge('pull,push'));
+      const del = await request(server, `${V2_FORM.base(open, 'anon/app')}manifests/${built.manifest.digest}`, { method: 'DELETE', auth: null });
+      expectRegistryError(del, 401, 'UNAUTHORIZED');
+      expect(del.headers.get('www-authenticate')).toBe(challenge('pull,delete'));
+      expectManifest(await manifestAt(target, 'anon/app', '1'), built.manifest);
+      expectRegistryError(await manifestAt(target, 'anon/app', '2'), 404, 'MANIFEST_UNKNOWN');
+    });
+
     it('pushing through the virtual needs read on it and write on the target; deleting needs delete on the target', async () => {
       const pusher = await createUser(server, newUser('pusher')); // read virtual, write target
       const watcher = await createUser(server, newUser('watcher')); // read virtual, read target
