@@ -158,6 +158,34 @@ describe('remote repositories: real clients', () => {
     expect(tokens.anonymousRequests().filter((r) => r.status === 200).length).toBeGreaterThan(0);
   });
 
+  it('tokenRealmAllowList takes the realm as an origin, stores the host:port it names and sends that realm the credentials; a URL with a path is refused with 400', async () => {
+    const origin = new URL(tokens.realm).origin;
+    const key = await remote(securedProxy, { username: alice.username, password: alice.password, tokenRealmAllowList: [origin] });
+    const view = await request(server, `/api/repositories/${key}`);
+    expectStatus(view, 200);
+    expect(view.json.tokenRealmAllowList).toEqual([realmHost]);
+
+    const res = await request(server, `/v2/${key}/library/app/manifests/1`, { headers: { accept: securedApp.manifest.mediaType } });
+    expectStatus(res, 200);
+    expect(res.body.equals(securedApp.manifest.bytes)).toBe(true);
+    expect(tokens.requestsBy('alice').map((r) => r.status)).toContain(200);
+
+    // The realm URL itself has a path: refused on create and on update, naming the entry.
+    const refusedKey = uniqueKey('hub');
+    const json = { 'content-type': 'application/json' };
+    const create = await request(server, `/api/repositories/${refusedKey}`, {
+      method: 'PUT',
+      headers: json,
+      body: JSON.stringify({ rclass: 'remote', packageType: 'docker', url: securedProxy.url, tokenRealmAllowList: [tokens.realm] }),
+    });
+    expectStatus(create, 400);
+    expect(create.json.detail).toContain(`tokenRealmAllowList: "${tokens.realm}" has a path`);
+    expectStatus(await request(server, `/api/repositories/${refusedKey}`), 404);
+    const update = await request(server, `/api/repositories/${key}`, { method: 'POST', headers: json, body: JSON.stringify({ tokenRealmAllowList: [tokens.realm] }) });
+    expectStatus(update, 400);
+    expect((await request(server, `/api/repositories/${key}`)).json.tokenRealmAllowList).toEqual([realmHost]);
+  });
+
   it('a wrong upstream password: 503 UNAVAILABLE; the corrected password (POST) applies at once', async () => {
     const key = await remote(securedProxy, { username: alice.username, password: 'not-it', tokenRealmAllowList: [realmHost] });
     const url = `/v2/${key}/library/app/manifests/1`;

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { BadRequestException, Injectable } from '@nestjs/common';
 import { SecretBox } from '@wharf/auth';
 import { RemoteSettings, readRemoteSettings, remoteDefaults } from '../remote/remote-settings';
+import { parseRealmAllowEntry } from '../remote/upstream/token-realm-policy';
 
 /** The remote-only fields of the repository REST API, as clients send them. */
 export interface RemoteFields {
@@ -47,6 +48,7 @@ export class RemoteSettingsBuilder {
     const { password, ...plain } = fields;
     const next: RemoteSettings = { ...base, ...stripUndefined(plain) };
     next.url = next.url.replace(/\/+$/, '');
+    if (fields.tokenRealmAllowList !== undefined) next.tokenRealmAllowList = realmAllowList(fields.tokenRealmAllowList);
     if (password === '') delete next.passwordEncrypted;
     else if (password !== undefined) next.passwordEncrypted = this.secrets.encrypt(password);
     return next;
@@ -56,6 +58,20 @@ export class RemoteSettingsBuilder {
     const { passwordEncrypted, ...rest } = readRemoteSettings(settings);
     return { ...rest, password: passwordEncrypted ? MASK : '' };
   }
+}
+
+/**
+ * Entries stored as the host or host:port they name (an origin such as https://auth.example.com
+ * becomes auth.example.com:443), so what GET shows is what is matched; an entry that names no
+ * host is refused rather than stored to be silently never matched.
+ */
+function realmAllowList(entries: string[]): string[] {
+  const hosts = entries.map((entry) => {
+    const parsed = parseRealmAllowEntry(entry);
+    if ('problem' in parsed) throw new BadRequestException(`tokenRealmAllowList: "${entry.slice(0, 200)}" ${parsed.problem}`);
+    return parsed.host;
+  });
+  return [...new Set(hosts)];
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
