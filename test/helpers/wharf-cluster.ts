@@ -19,6 +19,7 @@ export interface LogLine {
 export interface SpawnedWharf {
   baseUrl: string;
   port: number;
+  dataDir: string;
   child: ChildProcess;
   /** Every log line so far, parsed. */
   logs: LogLine[];
@@ -31,24 +32,33 @@ export interface SpawnedWharf {
   workerPids(): Promise<number[]>;
   /** Waits for a log line that `match` accepts (seen already or to come). */
   waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
-  /** SIGTERM, then the database and data directory go. */
+  /** SIGTERM, then the database and data directory go (not a data directory the caller passed). */
   stop(): Promise<void>;
 }
 
+export interface SpawnOptions {
+  /** The embedded database instead of a fresh one on the test Postgres. */
+  embedded?: boolean;
+  /** A data directory the caller owns (kept on stop), e.g. one that several servers try to share. */
+  dataDir?: string;
+}
+
 /**
- * Spawns the built server on a fresh database and data directory, LOG_LEVEL=info (the access
- * log says which process answered each request), and waits for its "listening" line.
+ * Spawns the built server on a fresh database and data directory (unless `options` say
+ * otherwise), LOG_LEVEL=info (the access log says which process answered each request).
+ * `waitForLog` waits for its "listening" line.
  */
-export async function spawnWharf(env: Record<string, string>): Promise<SpawnedWharf> {
+export async function spawnWharf(env: Record<string, string>, options: SpawnOptions = {}): Promise<SpawnedWharf> {
   await fs.access(MAIN).catch(() => {
     throw new Error(`${MAIN} is missing: build first (npm run build; the test script does)`);
   });
-  const database = await createTestDatabase();
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-cluster-'));
+  const database = options.embedded ? undefined : await createTestDatabase();
+  const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-cluster-')));
   const port = await freePort();
   const password = 'cluster-admin-password';
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, PORT: String(port), WHARF_HOST: '127.0.0.1', WHARF_DATA_DIR: dataDir, DATABASE_URL: database.url, WHARF_ADMIN_PASSWORD: password, LOG_LEVEL: 'info', WHARF_SHUTDOWN_GRACE_SECONDS: '1', ...env },
+    // An empty DATABASE_URL is none: the embedded database.
+    env: { ...process.env, PORT: String(port), WHARF_HOST: '127.0.0.1', WHARF_DATA_DIR: dataDir, DATABASE_URL: database?.url ?? '', WHARF_ADMIN_PASSWORD: password, LOG_LEVEL: 'info', WHARF_SHUTDOWN_GRACE_SECONDS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
@@ -91,13 +101,14 @@ export async function spawnWharf(env: Record<string, string>): Promise<SpawnedWh
       await exited;
       clearTimeout(kill);
     }
-    await database.drop();
-    await fs.rm(dataDir, { recursive: true, force: true });
+    await database?.drop();
+    if (!options.dataDir) await fs.rm(dataDir, { recursive: true, force: true });
   };
 
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     port,
+    dataDir,
     child,
     logs,
     stderr: () => stderr,

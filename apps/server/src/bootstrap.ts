@@ -5,11 +5,16 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { WharfConfig } from '@wharf/config';
 import { EmbeddedDatabase } from '@wharf/db';
+import { DataDirLock } from '@wharf/storage';
 import { AppModule } from './app.module';
 import { setupOpenApi } from './http/openapi';
 import { requestBodyParser } from './http/request-body-parser';
 import { RegistryLane } from './registry/registry-lane';
 import { JsonLogger } from './logging/json-logger';
+
+// For main.ts, which loads the application (and @wharf/db) only once it knows it needs it: the
+// build rewrites the path alias of static imports only.
+export { EmbeddedDatabaseUnreadableError } from '@wharf/db';
 
 export interface RunningWharf {
   app: NestExpressApplication;
@@ -22,35 +27,47 @@ export interface RunningWharf {
  * Starts Wharf: the embedded database when no DATABASE_URL is set, migrations, the HTTP
  * server. Shared by main.ts and the e2e tests, so tests boot exactly what users run.
  */
-export async function startWharf(config: WharfConfig): Promise<RunningWharf> {
+export async function startWharf(config: WharfConfig, logger = new JsonLogger(config.logLevel)): Promise<RunningWharf> {
   await fs.mkdir(config.dataDir, { recursive: true });
-  const embedded = config.databaseUrl ? undefined : await EmbeddedDatabase.start(config.embeddedDatabaseDir);
-  const databaseUrl = config.databaseUrl ?? embedded!.url;
+  // Two processes on one embedded database destroy it. On Postgres, instances may share the
+  // data directory: blobs are written by rename, and the database is the truth.
+  const lock = config.databaseUrl ? undefined : await DataDirLock.acquire(config.dataDir);
+  if (lock?.kind === 'pid-file') {
+    logger.warn({ msg: `the flock command is missing: ${lock.file} holds this process's pid instead of an OS lock; if a start is refused naming a live process that is no Wharf, delete that file` }, 'Wharf');
+  }
+  let embedded: EmbeddedDatabase | undefined;
   try {
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl, embedded ? 1 : 10), {
-      bodyParser: false,
-      logger: new JsonLogger(config.logLevel),
-    });
+    if (!config.databaseUrl) {
+      const started = Date.now();
+      embedded = await EmbeddedDatabase.start(config.embeddedDatabaseDir);
+      logger.log({ msg: `embedded database opened in ${Date.now() - started} ms`, dir: config.embeddedDatabaseDir }, 'Wharf');
+    }
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, config.databaseUrl ?? embedded!.url, embedded ? 1 : 10), { bodyParser: false, logger });
     configureHttp(app);
     const server = await app.listen(config.port, config.host);
     // Blob uploads can be long and slow; Node's default 5-minute request timeout would cut them.
     server.requestTimeout = 0;
     server.keepAliveTimeout = 65_000;
     const { address, port } = server.address() as AddressInfo;
+    let closing: Promise<void> | undefined;
     return {
       app,
       address: `${address.includes(':') ? `[${address}]` : address}:${port}`,
-      close: async () => {
-        // Graceful: in-flight requests get a grace period, idle keep-alive sockets go at once.
-        const force = setTimeout(() => server.closeAllConnections(), config.shutdownGraceSeconds * 1000);
-        server.closeIdleConnections();
-        await app.close();
-        clearTimeout(force);
-        await embedded?.stop();
-      },
+      // Once: a worker may be told to stop twice (SIGTERM and its primary going away).
+      close: () =>
+        (closing ??= (async () => {
+          // Graceful: in-flight requests get a grace period, idle keep-alive sockets go at once.
+          const force = setTimeout(() => server.closeAllConnections(), config.shutdownGraceSeconds * 1000);
+          server.closeIdleConnections();
+          await app.close();
+          clearTimeout(force);
+          await embedded?.stop();
+          await lock?.release();
+        })()),
     };
   } catch (err) {
     await embedded?.stop();
+    await lock?.release();
     throw err;
   }
 }
@@ -66,5 +83,6 @@ function configureHttp(app: NestExpressApplication): void {
   app.use(requestBodyParser());
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   setupOpenApi(app);
-  app.enableShutdownHooks();
+  // No enableShutdownHooks: main.ts stops on signals through RunningWharf.close, which also
+  // closes the embedded database and releases the data directory.
 }

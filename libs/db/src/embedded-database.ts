@@ -1,4 +1,6 @@
 import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { EmbeddedDatabaseUnreadableError } from './embedded-database-unreadable.error';
 
 /**
  * The embedded default: PGlite (Postgres compiled to WASM) in-process, served over the
@@ -16,7 +18,14 @@ export class EmbeddedDatabase {
     // Both packages ship ESM first; load them lazily so the Postgres path never pays for WASM.
     const { PGlite } = await import('@electric-sql/pglite');
     const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-    const db = await PGlite.create({ dataDir });
+    // A failure to create a new database is not a damaged one.
+    const existing = await fs.access(path.join(dataDir, 'PG_VERSION')).then(
+      () => true,
+      () => false,
+    );
+    const db = await PGlite.create({ dataDir }).catch((err) => {
+      throw existing ? new EmbeddedDatabaseUnreadableError(dataDir, err) : err;
+    });
     const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
     await server.start();
     const url = `postgres://postgres@${server.getServerConn()}/postgres`;

@@ -1,6 +1,7 @@
 export * from './entities';
 export * from './data-source-options';
 export * from './embedded-database';
+export * from './embedded-database-unreadable.error';
 export * from './database.module';
 export * from './queries/repository.queries';
 export * from './queries/image.queries';
