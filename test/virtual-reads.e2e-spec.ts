@@ -478,10 +478,19 @@ describe('virtual repositories: reads', () => {
       await pushTo(l1, name, 'b');
       await seedUpstream(name, '1');
       await seedUpstream(name, 'a');
+      await seedUpstream(name, '0');
+      await seedUpstream(name, 'c');
       const key = await virtual([l1, hub], { priorityResolution: false });
       const res = await tagsVia(key, name);
       expectStatus(res, 200);
-      expect(res.json.tags).toEqual(['1', 'a', 'b']);
+      expect(res.json.tags).toEqual(['0', '1', 'a', 'b', 'c']);
+      // Pages are cut from the union, whichever member each tag comes from.
+      for (const n of [1, 2, 3]) {
+        const pages = await allPages(server, `${V2_FORM.base(key, name)}tags/list?n=${n}`, 'tags');
+        expect(pages.flat()).toEqual(['0', '1', 'a', 'b', 'c']);
+        expect(pages.slice(0, -1).every((p) => p.length === n)).toBe(true);
+      }
+      expect((await tagsVia(key, name, '?last=1&n=2')).json.tags).toEqual(['a', 'b']);
       // An image known upstream only.
       const upstreamOnly = imageName('tags-upstream');
       await seedUpstream(upstreamOnly, 'z');

@@ -347,7 +347,7 @@ describe('virtual repositories: writes', () => {
       expect(missing.headers.get('docker-content-digest')).toBeNull();
     });
 
-    it('a mount from a virtual the caller may not read falls back to an upload and links nothing', async () => {
+    it('a mount from a virtual (or from a member of it) the caller may not read falls back to an upload and links nothing', async () => {
       const writer = await createUser(server, newUser('writer'));
       await grant(server, [target], { [writer.name]: ['write'] });
       const bytes = randomBytes(2500);
@@ -357,6 +357,21 @@ describe('virtual repositories: writes', () => {
       expectStatus(res, 202);
       expect(res.headers.get('docker-content-digest')).toBeNull();
       expectRegistryError(await request(server, `${into}blobs/${digest}`), 404, 'BLOB_UNKNOWN');
+
+      // Reading the virtual is not enough when the member holding the blob is one the caller may not read.
+      const member = await createUser(server, newUser('member'));
+      await grant(server, [virtualKey], { [member.name]: ['read'] });
+      await grant(server, [target], { [member.name]: ['write'] });
+      const intoVirtual = V2_FORM.base(virtualKey, 'mount/member');
+      const skipped = await request(server, `${intoVirtual}blobs/uploads/?mount=${digest}&from=${virtualKey}/mount/secret`, { method: 'POST', auth: member.basic });
+      expectStatus(skipped, 202);
+      expect(skipped.headers.get('docker-content-digest')).toBeNull();
+      expectRegistryError(await request(server, `${V2_FORM.base(target, 'mount/member')}blobs/${digest}`), 404, 'BLOB_UNKNOWN');
+      // Granted read on that member, the same mount links the blob.
+      await grant(server, [other], { [member.name]: ['read'] });
+      const linked = await request(server, `${intoVirtual}blobs/uploads/?mount=${digest}&from=${virtualKey}/mount/secret`, { method: 'POST', auth: member.basic });
+      expectStatus(linked, 201);
+      await expectBlobAt(target, 'mount/member', digest, bytes);
     });
 
     it('a virtual without a deployment target answers DENIED saying so, on every write and both path forms; reads still work', async () => {

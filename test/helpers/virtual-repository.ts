@@ -239,8 +239,12 @@ export function nextLink(headers: Headers): string | null {
 export async function allPages(server: WharfTestServer, first: string, field: 'tags' | 'repositories', auth?: RequestAuth): Promise<string[][]> {
   const pages: string[][] = [];
   const pathname = new URL(first, server.baseUrl).pathname;
+  const seen = new Set<string>();
   let url: string | null = first;
   while (url) {
+    // A Link back to a page already read would loop for ever: fail with the pages so far.
+    expect({ url, pages, loops: seen.has(url) }).toEqual({ url, pages, loops: false });
+    seen.add(url);
     const res = await request(server, url, { auth });
     expectStatus(res, 200);
     pages.push(res.json[field]);
