@@ -22,7 +22,14 @@ const ACCESS_TOKEN_PREFIX = 'wharf_';
 export class RequestAuthenticator {
   constructor(private readonly credentials: CredentialVerifier) {}
 
+  /** Also puts the principal on the request, where the access log names it. */
   async authenticate(req: Request, res: Response): Promise<Authentication> {
+    const auth = await this.establish(req, res);
+    req.principal = auth.principal;
+    return auth;
+  }
+
+  private async establish(req: Request, res: Response): Promise<Authentication> {
     const header = req.headers.authorization;
     if (!header) return { principal: ANONYMOUS };
     const [scheme, value = ''] = header.split(' ', 2);

@@ -8,12 +8,18 @@ export function levelEnabled(level: LogLevel, threshold: LogLevel): boolean {
   return RANK[level] <= RANK[threshold];
 }
 
+/**
+ * Nest's own start-up narration (a line per module, controller and route, ~60 in all) is debug:
+ * at info it buried the few lines that matter, the generated admin password among them.
+ */
+const NEST_BOOT_CONTEXTS = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication']);
+
 /** One JSON object per line on stdout: easy to ship and to grep. */
 export class JsonLogger implements LoggerService {
   constructor(private readonly level: LogLevel) {}
 
   log(message: unknown, context?: string): void {
-    this.write('info', message, context);
+    this.write(context !== undefined && NEST_BOOT_CONTEXTS.has(context) ? 'debug' : 'info', message, context);
   }
   error(message: unknown, ...rest: unknown[]): void {
     this.write('error', message, rest.find((r) => typeof r === 'string' && !r.includes('\n')) as string | undefined);

@@ -39,6 +39,9 @@ export class RequestIdMiddleware implements NestMiddleware {
         method: req.method,
         path: req.path,
         status: res.statusCode,
+        // Set by authentication (registry routes, REST guard, token endpoint); absent: none succeeded.
+        user: req.principal?.username ?? 'anonymous',
+        ...(req.principal?.tokenScope ? { tokenId: req.principal.tokenScope.tokenId } : {}),
         ms: Number(process.hrtime.bigint() - started) / 1e6,
         aborted: !res.writableFinished,
       });

@@ -29,6 +29,7 @@ export class TokenEndpoint {
     const form = (req.body ?? {}) as Record<string, string | undefined>;
     const scopes = parseScopes(form.scope ? [form.scope] : []);
     const principal = await this.grantPrincipal(req, form);
+    req.principal = principal; // for the access log
     await this.answer(res, principal, scopes, form.access_type === 'offline' || form.grant_type === 'refresh_token');
   }
 
