@@ -20,7 +20,7 @@ import {
   request,
   sha256,
 } from './helpers/registry-http';
-import { RemoteFixture, RemoteRepositoryFields, blobRequests, manifestRequests, requestsFor, sleep, startRemoteFixture } from './helpers/remote-repository';
+import { RemoteFixture, RemoteRepositoryFields, blobRequests, createRemoteRepository, manifestRequests, requestsFor, sleep, startRemoteFixture } from './helpers/remote-repository';
 import { TamperProxy } from './helpers/tamper-proxy';
 import { seedImage } from './helpers/upstream-registry';
 import {
@@ -147,6 +147,43 @@ describe('virtual repositories: reads', () => {
       const localsFirst = await virtual([l1, hub, l2], { priorityResolution: false });
       await expectServed(localsFirst, name, '1', a1.manifest);
       await expectServed(await virtual([l2, l1], { priorityResolution: false }), name, '2', b2.manifest);
+    });
+
+    it('a one-segment name reaches a Docker Hub-style remote member as library/<name> (docker pull wharf/docker/nginx)', async () => {
+      const l1 = await local();
+      const hub = await remote({ libraryPrefix: true });
+      const official = imageName('nginx');
+      const bare = official.slice('library/'.length);
+      const image = await seedUpstream(official, '1.27');
+      const key = await virtual([l1, hub], { defaultDeploymentRepo: l1 });
+      proxy.clearRequests();
+
+      await expectServed(key, bare, '1.27', top(image));
+      expect(manifestRequests(proxy, 'GET', official, '1.27')).toBeGreaterThanOrEqual(1);
+      expect(requestsFor(proxy, bare)).toBe(0);
+      expect((await resolveVirtual(server, key, bare, '1.27')).servedBy).toBe(hub);
+    });
+
+    it('an unreachable remote member is passed over in the second pass: the next remote answers', async () => {
+      const dead = freshKey('dead');
+      // Nothing listens on port 1.
+      await createRemoteRepository(server, dead, { url: 'http://127.0.0.1:1', connectTimeoutMillis: 1000 });
+      const hub = await remote();
+      const name = imageName('unreachable');
+      const image = await seedUpstream(name, '1');
+      const key = await virtual([dead, hub]);
+
+      await expectServed(key, name, '1', top(image));
+      const layer = (image as BuiltImage).layers[0];
+      const blob = await blobVia(key, name, layer.digest);
+      expectStatus(blob, 200);
+      expect(blob.body.equals(layer.bytes)).toBe(true);
+
+      const answer = await resolveVirtual(server, key, name, '2');
+      expect(stepSummary(answer)).toEqual([`${dead}/held/missing`, `${hub}/held/missing`, `${dead}/upstream/error`, `${hub}/upstream/missing`]);
+      expect(answer.steps[2].message).toEqual(expect.any(String));
+      // Missing everywhere reachable, unknown where unreachable: never a 200.
+      expect([404, 503]).toContain((await manifestVia(key, name, '2')).status);
     });
 
     it("a remote's cached tag counts in the first pass only while younger than its metadataRetrievalCachePeriod", async () => {

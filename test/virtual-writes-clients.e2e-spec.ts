@@ -497,6 +497,8 @@ describe('virtual repositories: writes', () => {
       const record = (label: string, res: HttpResult, options: { length?: boolean; body?: unknown } = {}): HttpResult => {
         const headers: Record<string, string | null> = {};
         for (const name of COMPARED_HEADERS) headers[name] = res.headers.get(name);
+        // A Link names the path used, like a Location.
+        if (headers.link) headers.link = headers.link.split(base).join('<base>');
         if (options.length ?? res.status < 300) headers['content-length'] = res.headers.get('content-length');
         headers['docker-upload-uuid'] = res.headers.get('docker-upload-uuid') === null ? null : '<uuid>';
         const location = res.headers.get('location');
@@ -532,8 +534,13 @@ describe('virtual repositories: writes', () => {
       record('HEAD manifest by tag', await getManifest(server, base, 'v1', { method: 'HEAD' }));
       record('GET manifest by digest', await getManifest(server, base, variant.digest));
       record('HEAD manifest by digest', await getManifest(server, base, variant.digest, { method: 'HEAD' }));
+      record('PUT manifest by second tag', await pushManifest(server, base, 'v2', variant.bytes, variant.mediaType));
       const tags = await request(server, `${base}tags/list`);
       record('tags/list', tags, { length: false, body: tags.json?.tags });
+      for (const query of ['n=1', 'n=1&last=v1', 'n=0', 'last=zzz', 'n=bad']) {
+        const page = await request(server, `${base}tags/list?${query}`);
+        record(`tags/list?${query}`, page, { length: false, body: page.json?.tags });
+      }
       record('POST artifact blobs', await request(server, `${base}blobs/uploads/?digest=${EMPTY.digest}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: EMPTY.bytes }));
       await pushBlob(server, base, artifactLayer.bytes, artifactLayer.digest);
       record('PUT referrer', await pushManifest(server, base, referrer.digest, referrer.bytes, referrer.mediaType));
@@ -567,7 +574,8 @@ describe('virtual repositories: writes', () => {
       const byLabel = Object.fromEntries(direct.map((s) => [s.label, s]));
       expect(byLabel['PUT manifest by tag'].status).toBe(201);
       expect(byLabel['GET manifest by tag'].headers['docker-content-digest']).toBe(image.manifest.digest);
-      expect(byLabel['tags/list'].body).toEqual(['v1']);
+      expect(byLabel['tags/list'].body).toEqual(['v1', 'v2']);
+      expect(byLabel['tags/list?n=1'].headers.link).toBe('<<base>tags/list?n=1&last=v1>; rel="next"');
       expect(byLabel['PUT invalid tag'].status).toBe(400);
       expect(byLabel['GET unknown blob']).toMatchObject({ status: 404, code: 'BLOB_UNKNOWN' });
       expect((byLabel['GET referrers'].body as { manifests: Array<{ digest: string }> }).manifests.map((m) => m.digest)).toEqual([referrer.digest]);
