@@ -11,11 +11,13 @@ import {
   V2_FORM,
   absolute,
   eventually,
+  expectRawRegistryError,
   expectRegistryError,
   expectStatus,
   imageNamer,
   listFiles,
   pushBlob,
+  rawExchange,
   rawRequest,
   request,
   sha256,
@@ -441,24 +443,39 @@ describe.each(PATH_FORMS.map((form) => [form.label, form] as const))('uploads on
     await expectNoBlob(base, digest);
   });
 
-  it('a Content-Length below the body on a monolithic upload does not store the extra bytes', async () => {
+  it('a body longer than its Content-Length: the upload gets its own DIGEST_INVALID (not a bare 400 for the excess), then the connection closes', async () => {
     const base = form.base(KEY, freshImage());
     const bytes = randomBytes(1000);
     const digest = sha256(bytes);
-    // The server reads 600 bytes as the body; the rest is garbage on the connection.
-    const res = await rawRequest(server, {
-      method: 'POST',
-      path: `${base}blobs/uploads/?digest=${digest}`,
-      headers: { 'content-type': 'application/octet-stream', 'content-length': '600' },
-      body: bytes,
-    });
-    // Node answers the garbage after the body with its own 400 and may close the connection
-    // before the upload's answer goes out; either way it is a 400, never a 201.
-    expect(res.status).toBe(400);
-    if (res.json) expect(res.json.errors[0].code).toBe('DIGEST_INVALID');
-    await new Promise((r) => setTimeout(r, 200));
+    const head = (method: string, target: string) =>
+      Buffer.from(`${method} ${target} HTTP/1.1\r\nHost: ${server.host}\r\nAuthorization: ${server.adminAuthorization}\r\nContent-Type: application/octet-stream\r\nContent-Length: 600\r\n\r\n`);
+    // The server reads 600 bytes as the body; the rest would be read as a next request: garbage,
+    // or a well-formed request that must not be answered after a mis-framed upload either.
+    const excesses = [bytes.subarray(600), Buffer.from(`GET /v2/ HTTP/1.1\r\nHost: ${server.host}\r\n\r\n`)];
+    for (const excess of excesses) {
+      const location = await startUpload(server, base);
+      for (const target of [`${base}blobs/uploads/?digest=${digest}`, pathOf(withQuery(location, 'digest', digest))]) {
+        const method = target.includes('/uploads/?') ? 'POST' : 'PUT';
+        const { responses, closedByServer } = await rawExchange(server, Buffer.concat([head(method, target), bytes.subarray(0, 600), excess]));
+        expect(responses.map((r) => r.status)).toEqual([400]);
+        expectRawRegistryError(responses[0], 400, 'DIGEST_INVALID');
+        expect(responses[0].headers['connection']).toBe('close');
+        expect(closedByServer).toBe(true);
+      }
+    }
     await expectNoBlob(base, digest);
     await expectNoBlob(base, sha256(bytes.subarray(0, 600)));
+  });
+
+  it('a malformed chunk inside a streamed PATCH is a 400 and a closed connection; the upload keeps what it had', async () => {
+    const base = form.base(KEY, freshImage());
+    const location = await startUpload(server, base);
+    const head = `PATCH ${pathOf(location)} HTTP/1.1\r\nHost: ${server.host}\r\nAuthorization: ${server.adminAuthorization}\r\nTransfer-Encoding: chunked\r\n\r\n`;
+    const { responses, closedByServer } = await rawExchange(server, Buffer.from(`${head}5\r\nhello\r\nzz\r\n`));
+    expect(responses.map((r) => r.status)).toEqual([400]);
+    expect(closedByServer).toBe(true);
+    await eventually(async () => expect((await uploadStatus(location)).headers.get('range')).toBe('0-0'));
+    expectStatus(await patchChunk(location, Buffer.from('hello'), 0), 202);
   });
 
   it('sha512 digests: monolithic and chunked uploads, reads by sha512, refused mismatch', async () => {

@@ -294,6 +294,67 @@ export function rawRequest(server: WharfTestServer, req: RawRequest): Promise<Ra
   });
 }
 
+/** What `rawExchange` read: every response, in order, and whether the server ended the connection. */
+export interface RawExchange {
+  responses: RawResult[];
+  closedByServer: boolean;
+}
+
+/**
+ * Writes `data` byte for byte over a new connection (nothing added: the test writes the whole
+ * request head) and reads until the server closes it or `timeoutMs` passes: for what a server
+ * answers to pipelined or mis-framed requests, and whether it then closes.
+ */
+export function rawExchange(server: WharfTestServer, data: Buffer, timeoutMs = 10_000): Promise<RawExchange> {
+  const [hostname, port] = splitHost(server.host);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: hostname, port });
+    const chunks: Buffer[] = [];
+    let closedByServer = false;
+    let settled = false;
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ responses: splitResponses(Buffer.concat(chunks)), closedByServer });
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('end', () => {
+      closedByServer = true;
+      finish();
+    });
+    socket.on('error', () => {
+      closedByServer = true;
+      finish();
+    });
+    socket.on('close', finish);
+    socket.on('connect', () => socket.write(data));
+  });
+}
+
+/** Consecutive HTTP/1.1 responses (Content-Length, chunked, or bodiless). */
+function splitResponses(data: Buffer): RawResult[] {
+  const responses: RawResult[] = [];
+  let rest = data;
+  while (rest.length > 0) {
+    const end = rest.indexOf('\r\n\r\n');
+    if (end < 0) break;
+    const head = rest.subarray(0, end).toString('latin1').toLowerCase();
+    const length = /\r\ncontent-length:\s*(\d+)/.exec(head);
+    let size = end + 4;
+    if (length) size += Number(length[1]);
+    else if (/\r\ntransfer-encoding:\s*chunked/.test(head)) {
+      const last = rest.indexOf('\r\n0\r\n\r\n', end);
+      size = last < 0 ? rest.length : last + 7;
+    }
+    responses.push(parseResponse(rest.subarray(0, size)));
+    rest = rest.subarray(size);
+  }
+  return responses;
+}
+
 function splitHost(host: string): [string, number] {
   const colon = host.lastIndexOf(':');
   return [host.slice(0, colon).replace(/^\[|\]$/g, ''), Number(host.slice(colon + 1))];

@@ -7,6 +7,7 @@ import { WharfConfig } from '@wharf/config';
 import { EmbeddedDatabase } from '@wharf/db';
 import { DataDirLock } from '@wharf/storage';
 import { AppModule } from './app.module';
+import { ClientErrorPolicy } from './http/client-error-policy';
 import { setupOpenApi } from './http/openapi';
 import { requestBodyParser } from './http/request-body-parser';
 import { RegistryLane } from './registry/registry-lane';
@@ -78,6 +79,7 @@ function configureHttp(app: NestExpressApplication): void {
   app.disable('x-powered-by');
   // Ahead of Express, its body parsers and Nest's routes, which registry requests do not need.
   app.get(RegistryLane).attach(app.getHttpServer(), app.getHttpAdapter().getInstance());
+  new ClientErrorPolicy().attach(app.getHttpServer());
   // Registry bodies (blobs, manifests) are streamed by their handlers, which the lane reached
   // first; the token endpoint takes a form, the REST API JSON.
   app.use(requestBodyParser());

@@ -36,7 +36,7 @@ export class UploadsHandler {
       const upload = await repo.startUpload(image);
       const blob = await repo.commitUpload(image, upload.id, digest, body).catch(async (err) => {
         await repo.cancelUpload(image, upload.id).catch(() => undefined);
-        throw err;
+        throw closeOnDigestMismatch(ctx, err);
       });
       return this.created(ctx, blob);
     }
@@ -56,8 +56,13 @@ export class UploadsHandler {
   async put(ctx: UploadContext): Promise<void> {
     const { repo, image, uploadId } = await this.resolve(ctx);
     const digest = queryString(ctx, 'digest');
-    if (!digest) throw new RegistryError('DIGEST_INVALID', 'the final PUT of an upload needs ?digest=<digest>');
-    const blob = await repo.commitUpload(image, uploadId, digest, hasBody(ctx) ? this.appendRequest(ctx) : undefined);
+    if (!digest) throw closeOnDigestMismatch(ctx, new RegistryError('DIGEST_INVALID', 'the final PUT of an upload needs ?digest=<digest>'));
+    let blob: BlobInfo;
+    try {
+      blob = await repo.commitUpload(image, uploadId, digest, hasBody(ctx) ? this.appendRequest(ctx) : undefined);
+    } catch (err) {
+      throw closeOnDigestMismatch(ctx, err);
+    }
     this.created(ctx, blob);
   }
 
@@ -111,4 +116,14 @@ export class UploadsHandler {
       })
       .end();
   }
+}
+
+/**
+ * A completing upload whose bytes do not match its digest may have been framed wrongly (a
+ * Content-Length below the body): what follows on the connection cannot be trusted as a next
+ * request, so the answer closes it.
+ */
+function closeOnDigestMismatch(ctx: RegistryContext, err: unknown): unknown {
+  if (err instanceof RegistryError && err.code === 'DIGEST_INVALID' && !ctx.res.headersSent) ctx.res.setHeader('Connection', 'close');
+  return err;
 }
