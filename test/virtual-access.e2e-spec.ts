@@ -3,8 +3,14 @@
 // priority resolution, resolve steps); anonymous callers see anonymous-readable members only;
 // Bearer tokens for the virtual's scope work. The resolve endpoint's answer is checked against
 // what a pull through the same virtual serves, with a real CNCF Distribution upstream behind a
-// counting proxy for the remote members.
-import { BuiltImage, MediaTypes, blobOf, buildImage, imageManifest, randomBlob } from './helpers/oci-image-builder';
+// counting proxy for the remote members. Last, skopeo, podman and the docker CLI pull through a
+// virtual as a plain user, with the Bearer tokens they fetch for the virtual's scope.
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { BuiltImage, MediaTypes, blobOf, buildImage, buildIndex, imageManifest, randomBlob, readOciLayout } from './helpers/oci-image-builder';
+import { DockerCli, Podman, Skopeo } from './helpers/registry-clients';
 import { HttpResult, PATH_FORMS, PathForm, RequestAuth, V2_FORM, expectRegistryError, expectStatus, pushBlobs, pushImage, pushManifest, request } from './helpers/registry-http';
 import { RemoteFixture, blobRequests, manifestRequests, requestsFor, startRemoteFixture } from './helpers/remote-repository';
 import { TamperProxy } from './helpers/tamper-proxy';
@@ -27,7 +33,7 @@ import {
 } from './helpers/virtual-repository';
 import { WharfTestServer, createLocalRepository } from './helpers/wharf-server';
 
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 function decodeJwtPayload(authorization: string): any {
   const token = authorization.replace(/^Bearer /, '');
@@ -356,6 +362,53 @@ describe('virtual repositories: access and the resolve endpoint', () => {
       expect(granted.servedBy).toBeNull();
       expect(granted.steps).toEqual([]);
       expect((await resolveVirtual(server, key, name, '1')).servedBy).toBe(l1);
+    });
+  });
+
+  describe('real clients pulling through a virtual with Bearer tokens', () => {
+    it('skopeo, podman and docker manifest inspect, as a user who reads the virtual and its members, pull a multi-arch index a remote member serves', async () => {
+      const l1 = await local();
+      const hub = await fixture.remote();
+      const key = await virtual([l1, hub]);
+      const reader = await createUser(server, newUser('puller'));
+      await grant(server, [key, l1, hub], { [reader.name]: ['read'] });
+      const name = imageName('clients');
+      const built = buildIndex({ layerCount: 1, layerSize: 32 * 1024 });
+      await seedImage(fixture.upstream, name, '1', built);
+      const mineName = imageName('mine');
+      const mine = await pushTo(l1, mineName, '1');
+      const work = path.join(os.tmpdir(), `wharf-virtual-pull-${randomBytes(6).toString('hex')}`);
+      await fs.mkdir(work);
+      const skopeo = await Skopeo.create({ creds: reader.creds });
+      const podman = await Podman.create();
+      const cli = await DockerCli.create();
+      try {
+        const ref = `${server.host}/${key}/${name}:1`;
+        const layoutDir = path.join(work, 'all');
+        expect(await skopeo.copy(`docker://${ref}`, `oci:${layoutDir}:1`, { all: true })).toBe(built.index.digest);
+        const layout = await readOciLayout(layoutDir);
+        for (const image of built.images) {
+          expect((await layout.readBlob(image.manifest.digest)).equals(image.manifest.bytes)).toBe(true);
+          for (const layer of image.layers) expect((await layout.readBlob(layer.digest)).equals(layer.bytes)).toBe(true);
+        }
+
+        await podman.login(server.host, reader.creds);
+        const id = await podman.pull(ref);
+        expect(`sha256:${id}`).toBe(built.images[0].config.digest);
+
+        await cli.login(server.host, reader.creds);
+        expect(await cli.manifestInspect(ref)).toEqual(JSON.parse(built.index.bytes.toString()));
+        const verbose = await cli.manifestInspectVerbose(ref);
+        expect(verbose.map((entry) => entry.Descriptor.digest)).toEqual(built.images.map((image) => image.manifest.digest));
+
+        // The local member's image comes through the same name with the same token flow.
+        expect((await skopeo.inspectRaw(`docker://${server.host}/${key}/${mineName}:1`)).equals(mine.manifest.bytes)).toBe(true);
+      } finally {
+        await skopeo.close();
+        await podman.close();
+        await cli.close();
+        await fs.rm(work, { recursive: true, force: true });
+      }
     });
   });
 });
