@@ -36,7 +36,9 @@ export class RemoteTagService {
         throw new Error(`upstream answered ${res.status}`);
       }
       const body = JSON.parse((await readCapped(res.body, MAX_TAG_LIST_BYTES, () => new RegistryError('UNAVAILABLE', `the upstream sent a tag list over the ${MAX_TAG_LIST_BYTES}-byte limit`))).toString('utf8')) as { tags?: string[] | null };
-      return (body.tags ?? []).slice().sort(byteOrder);
+      // Applied here too: some upstreams (Distribution 2.8) ignore n and last and send every tag.
+      const tags = (body.tags ?? []).filter((tag) => page.last === undefined || tag > page.last).sort(byteOrder);
+      return page.n === undefined ? tags : tags.slice(0, page.n);
     } catch (err) {
       if (err instanceof RegistryError) throw err;
       this.logger.warn({ msg: 'upstream tag list failed; answering from the cache', remote: target.repo.key, image: target.image, error: (err as Error).message });
