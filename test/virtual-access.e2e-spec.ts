@@ -283,6 +283,48 @@ describe('virtual repositories: access and the resolve endpoint', () => {
     });
   });
 
+  describe('access tokens scoped to the virtual', () => {
+    async function tokenFor(user: TestUser, repositories: string[], actions: string[]): Promise<string> {
+      const res = await request(server, '/api/security/tokens', {
+        method: 'POST',
+        auth: user.basic,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: freshKey('ci'), repositories, actions }),
+      });
+      expectStatus(res, 201);
+      return res.json.token;
+    }
+
+    it("read the members and push to the deployment target by the owner's permissions, within the token's actions", async () => {
+      const ci = await createUser(server, newUser('ci'));
+      const [target, other] = [await local(), await local()];
+      const key = await virtual([target, other], { defaultDeploymentRepo: target });
+      await grant(server, [key, other], { [ci.name]: ['read'] });
+      await grant(server, [target], { [ci.name]: ['read', 'write'] });
+      const name = imageName('token-scope');
+      const held = await pushTo(other, name, '1');
+
+      // The token names the virtual only: members are read, and pushes land, by ci's own permissions.
+      const readWrite = `Basic ${Buffer.from(`${ci.name}:${await tokenFor(ci, [key], ['read', 'write'])}`).toString('base64')}`;
+      expectManifest(await manifestAs(readWrite, key, name, '1'), held.manifest);
+      const pushed = buildImage({ layerCount: 1 });
+      await pushImage(server, V2_FORM.base(key, name), pushed, '2', { auth: readWrite });
+      expectManifest(await manifestAs(server.adminAuthorization, target, name, '2'), pushed.manifest);
+      // The same through the registry token docker would fetch with it.
+      const jwt = await bearerFor(server, readWrite, `repository:${key}/${name}:pull,push`);
+      expect(decodeJwtPayload(jwt).access).toEqual([{ type: 'repository', name: `${key}/${name}`, actions: ['pull', 'push'] }]);
+      expectManifest(await manifestAs(jwt, key, name, '1'), held.manifest);
+
+      // A read-only token cannot push, though its owner could.
+      const readOnly = `Basic ${Buffer.from(`${ci.name}:${await tokenFor(ci, [key], ['read'])}`).toString('base64')}`;
+      expectManifest(await manifestAs(readOnly, key, name, '1'), held.manifest);
+      expectRegistryError(await request(server, `${V2_FORM.base(key, name)}blobs/uploads/`, { method: 'POST', auth: readOnly }), 403, 'DENIED');
+      // A token for another repository does not open the virtual, and the owner's permissions do not widen it.
+      const elsewhere = `Basic ${Buffer.from(`${ci.name}:${await tokenFor(ci, [other], ['read'])}`).toString('base64')}`;
+      expectRegistryError(await manifestAs(elsewhere, key, name, '1'), 403, 'DENIED');
+    });
+  });
+
   describe('the resolve endpoint', () => {
     it('names the serving member and what each member answered, in the order asked, stopping at the winner; it matches what a pull serves', async () => {
       const [l1, l2] = [await local('l1'), await local('l2')];

@@ -534,6 +534,24 @@ describe('virtual repositories: reads', () => {
       expect((await tagsVia(key, upstreamOnly)).json.tags).toEqual(['z']);
     });
 
+    it('tags/list with priority resolution on lists only local tags for a name a local member owns, asking no upstream', async () => {
+      const l1 = await local();
+      const hub = await remote();
+      const owned = imageName('tags-owned');
+      await pushTo(l1, owned, '1');
+      await seedUpstream(owned, '1');
+      await seedUpstream(owned, 'shadow');
+      const key = await virtual([l1, hub]);
+      proxy.clearRequests();
+      // The upstream's 'shadow' would 404 on a pull through the virtual: it is not listed either.
+      expect((await tagsVia(key, owned)).json.tags).toEqual(['1']);
+      expect(requestsFor(proxy, owned)).toBe(0);
+      // A name no local member holds lists the upstream's tags.
+      const free = imageName('tags-free');
+      await seedUpstream(free, 'x');
+      expect((await tagsVia(key, free)).json.tags).toEqual(['x']);
+    });
+
     it('_catalog on /api/docker/<virtual>/v2/: the union of the members\' images, paginated', async () => {
       const [c1, c2] = [await local('cat1'), await local('cat2')];
       const hub = await remote();

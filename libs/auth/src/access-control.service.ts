@@ -26,8 +26,21 @@ export class AccessControl {
     const granted = grantedActions(principal, repo, rules);
     const target = repo.defaultDeploymentRepositoryId ? (await this.repositories.list()).find((each) => each.id === repo.defaultDeploymentRepositoryId) : undefined;
     if (!target) return granted;
-    const onTarget = granted.has('read') ? grantedActions(principal, target, rules) : new Set<RepositoryAction>();
-    return new Set([...granted].filter((action) => !DELEGATED.includes(action)).concat(DELEGATED.filter((action) => onTarget.has(action))));
+    // An access token scoped to the virtual pushes through it: the target's permissions are its
+    // owner's, narrowed to the token's actions (its repository scope named the virtual).
+    const owner = { ...principal, tokenScope: undefined };
+    const onTarget = granted.has('read') ? grantedActions(owner, target, rules) : new Set<RepositoryAction>();
+    const tokenAllows = (action: RepositoryAction) => !principal.tokenScope || principal.tokenScope.actions.includes(action);
+    const delegated = DELEGATED.filter((action) => onTarget.has(action) && tokenAllows(action));
+    return new Set([...granted].filter((action) => !DELEGATED.includes(action)).concat(delegated));
+  }
+
+  /**
+   * Whether the principal may read a member of a virtual it reads: by its own permissions, and
+   * for an access token by its owner's (the token's scope named the virtual it addressed).
+   */
+  async mayReadMember(principal: Principal, memberKey: string): Promise<boolean> {
+    return (await this.actionsOn({ ...principal, tokenScope: undefined }, memberKey)).has('read');
   }
 
   /** Keys of the repositories the principal may read, for filtered listings. */

@@ -62,11 +62,11 @@ export class RegistryAuthorizer {
   }
 
   /**
-   * Whether the caller may read a virtual's member: by the principal's own permissions (and its
-   * access token's scope), since a registry token names the virtual, not its members.
+   * Whether the caller may read a virtual's member: by the principal's own permissions (an
+   * access token's by its owner's), since the registry token or access token named the virtual.
    */
-  async mayRead(auth: Authentication, repoKey: string): Promise<boolean> {
-    return (await this.access.actionsOn(auth.principal, repoKey)).has('read');
+  mayRead(auth: Authentication, repoKey: string): Promise<boolean> {
+    return this.access.mayReadMember(auth.principal, repoKey);
   }
 
   /** Repository keys whose images the caller may see in `_catalog`. */

@@ -120,7 +120,7 @@ export class RepositoryAdminService {
    */
   async resolve(principal: Principal, key: string, image: string, reference: string): Promise<ResolutionView> {
     const repo = await this.findFor(principal, key, 'read');
-    const opened = await this.resolver.open(repo, async (member) => (await this.access.actionsOn(principal, member)).has('read'));
+    const opened = await this.resolver.open(repo, (member) => this.access.mayReadMember(principal, member));
     if (!(opened instanceof VirtualDockerRepository)) throw new NotFoundException(`${key} is a ${repo.rclass} repository: only virtual repositories resolve through members`);
     const { manifest, error: _, servedBy, ...trace } = await opened.resolveManifest(image, reference, [...MANIFEST_MEDIA_TYPES]);
     return {

@@ -146,7 +146,9 @@ export class VirtualDockerRepository implements DockerRepository {
   /** The union of the members' tags, byte-sorted, one page of it. */
   async listTags(image: string, page: PageRequest): Promise<string[]> {
     this.checkImage(image);
-    const lists = await this.fromEach((member) => member.repository.listTags(image, page));
+    // A name a local member owns lists only local tags, as it resolves only from them.
+    const localOnly = this.settings.priorityResolution && (await this.ownedLocally(image));
+    const lists = await this.fromEach((member) => member.repository.listTags(image, page), localOnly ? (member) => member.repository.hosted : undefined);
     if (lists.every((list) => list === null)) throw new RegistryError('NAME_UNKNOWN', `image ${this.repo.key}/${image} not found`);
     return union(lists, page.n);
   }
@@ -278,9 +280,9 @@ export class VirtualDockerRepository implements DockerRepository {
   }
 
   /** Each readable member's answer; a member that does not know the image answers null. */
-  private async fromEach<T>(read: (member: VirtualMember) => Promise<T>): Promise<Array<T | null>> {
+  private async fromEach<T>(read: (member: VirtualMember) => Promise<T>, only?: (member: VirtualMember) => boolean): Promise<Array<T | null>> {
     return Promise.all(
-      (await this.members()).map((member) =>
+      (await this.members(only ? this.allMembers.filter(only) : this.allMembers)).map((member) =>
         read(member).catch((err) => {
           if (err instanceof RegistryError && (err.code === 'NAME_UNKNOWN' || err.code === 'MANIFEST_UNKNOWN')) return null;
           throw err;
