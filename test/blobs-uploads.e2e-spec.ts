@@ -732,6 +732,48 @@ describe('large blobs stream through', () => {
   });
 });
 
+describe('an upload file that disagrees with its session (the server died mid-PATCH)', () => {
+  const uploadFile = (location: string) => path.join(server.dataDir, 'storage', 'uploads', pathOf(location).split('/').pop()!.split('?')[0]);
+
+  it('bytes beyond the acknowledged offset are not part of the upload: a PATCH at the reported offset goes on, a final PUT without body commits what was acknowledged', async () => {
+    const base = V2_FORM.base(KEY, freshImage());
+    const bytes = randomBytes(300_000);
+    for (const finish of ['patch', 'put'] as const) {
+      const location = await startUpload(server, base);
+      expectStatus(await patchChunk(location, bytes.subarray(0, 100_000), 0), 202);
+      // What a PATCH that was never acknowledged left behind.
+      await fs.appendFile(uploadFile(location), randomBytes(50_000));
+      expect((await uploadStatus(location)).headers.get('range')).toBe('0-99999');
+      if (finish === 'patch') {
+        const rest = await patchChunk(location, bytes.subarray(100_000), 100_000);
+        expectStatus(rest, 202);
+        expect(rest.headers.get('range')).toBe(`0-${bytes.length - 1}`);
+        expectStatus(await request(server, withQuery(location, 'digest', sha256(bytes)), { method: 'PUT' }), 201);
+        await expectBlob(base, sha256(bytes), bytes);
+      } else {
+        const acknowledged = bytes.subarray(0, 100_000);
+        expectStatus(await request(server, withQuery(location, 'digest', sha256(acknowledged)), { method: 'PUT' }), 201);
+        await expectBlob(base, sha256(acknowledged), acknowledged);
+      }
+    }
+  });
+
+  it('acknowledged bytes missing from disk: 416 with the Range the disk holds, the session follows, and the upload goes on from there', async () => {
+    const base = V2_FORM.base(KEY, freshImage());
+    const bytes = randomBytes(200_000);
+    const location = await startUpload(server, base);
+    expectStatus(await patchChunk(location, bytes.subarray(0, 120_000), 0), 202);
+    await fs.truncate(uploadFile(location), 70_000);
+    const refused = await patchChunk(location, bytes.subarray(120_000), 120_000);
+    expectRegistryError(refused, 416, 'RANGE_INVALID');
+    expect(refused.headers.get('range')).toBe('0-69999');
+    expect((await uploadStatus(location)).headers.get('range')).toBe('0-69999');
+    expectStatus(await patchChunk(location, bytes.subarray(70_000), 70_000), 202);
+    expectStatus(await request(server, withQuery(location, 'digest', sha256(bytes)), { method: 'PUT' }), 201);
+    await expectBlob(base, sha256(bytes), bytes);
+  });
+});
+
 describe('concurrency', () => {
   it('two PATCHes racing on one upload: one wins, the other is refused, the upload stays consistent', async () => {
     const base = V2_FORM.base(KEY, freshImage());

@@ -57,6 +57,14 @@ export abstract class BlobStorageDriver {
   abstract appendUpload(uploadId: string, body: Readable, options: AppendOptions): Promise<number>;
 
   /**
+   * Cuts an upload back to `size` bytes, the size its session acknowledged: bytes beyond it were
+   * written by an append that never finished (its process died mid-request) and are no part of
+   * the upload. Returns the size the upload then holds: below `size` only when acknowledged
+   * bytes were lost. The caller makes sure no append of this upload is in flight.
+   */
+  abstract truncateUpload(uploadId: string, size: number): Promise<number>;
+
+  /**
    * Checks the upload against `digest` (and `expectedSize` when given) without storing it:
    * the same checks and errors as commitUpload (a mismatching upload is deleted). Lets a
    * caller act on verified bytes before the slower durable commit.

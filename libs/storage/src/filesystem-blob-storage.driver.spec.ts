@@ -171,6 +171,33 @@ describe('FilesystemBlobStorageDriver', () => {
     await expect(driver.commitUpload(id, digestOf(whole))).resolves.toEqual({ size: 2050 });
   });
 
+  it('cuts an upload back to an acknowledged size, from the running hash too, and goes on from there', async () => {
+    const first = randomBytes(3000);
+    const id = await upload(first);
+    // An append whose acknowledgement never came (its server died): written and hashed, then cut.
+    const unacknowledged = randomBytes(2000);
+    await driver.appendUpload(id, body(unacknowledged), { expectedOffset: 3000 });
+    // Waits for the hashing thread to have hashed those bytes (it reads the file when it gets to it).
+    await driver.verifyUpload(id, digestOf(Buffer.concat([first, unacknowledged])));
+    await expect(driver.truncateUpload(id, 3000)).resolves.toBe(3000);
+    await expect(driver.uploadSize(id)).resolves.toBe(3000);
+    // Longer than what was cut: a hash that still covered the cut bytes would go wrong here.
+    const again = randomBytes(4000);
+    await expect(driver.appendUpload(id, body(again), { expectedOffset: 3000 })).resolves.toBe(7000);
+    const whole = Buffer.concat([first, again]);
+    await expect(driver.commitUpload(id, digestOf(whole))).resolves.toEqual({ size: 7000 });
+    expect((await readAll(await driver.read(digestOf(whole)))).equals(whole)).toBe(true);
+  });
+
+  it('leaves an upload at or below the size alone and says what it holds; BLOB_UPLOAD_UNKNOWN when gone', async () => {
+    const id = await upload(randomBytes(1000));
+    await expect(driver.truncateUpload(id, 1000)).resolves.toBe(1000);
+    await expect(driver.truncateUpload(id, 5000)).resolves.toBe(1000);
+    await expect(driver.uploadSize(id)).resolves.toBe(1000);
+    await driver.deleteUpload(id);
+    await expect(driver.truncateUpload(id, 0)).rejects.toMatchObject({ code: 'BLOB_UPLOAD_UNKNOWN' });
+  });
+
   it('supports sha512 digests', async () => {
     const data = randomBytes(70_000);
     const digest = digestOf(data, 'sha512');

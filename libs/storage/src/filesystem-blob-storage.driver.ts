@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { Digest, RegistryError } from '@wharf/oci';
 import { appendBatched } from './batched-file-append';
 import { FileRangeStream } from './file-range-stream';
+import { KeyedQueue } from './keyed-queue';
 import { UploadHasher } from './upload-hasher';
 import { AppendOptions, BlobStorageDriver, ByteRange, UploadReader } from './blob-storage-driver';
 
@@ -28,7 +29,7 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
    */
   private readonly hasher = UploadHasher.forThisProcess();
   /** Per-upload queue: overlapping appends would interleave bytes and desync the hash state. */
-  private readonly locks = new Map<string, Promise<void>>();
+  private readonly locks = new KeyedQueue();
   private ready?: Promise<void>;
 
   constructor(private readonly rootDir: string) {
@@ -167,6 +168,25 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
     });
   }
 
+  truncateUpload(uploadId: string, size: number): Promise<number> {
+    return this.exclusive(uploadId, async () => {
+      const file = await this.uploadPath(uploadId);
+      let held: number;
+      try {
+        held = (await stat(file)).size;
+      } catch (err) {
+        if (err.code === 'ENOENT') throw new RegistryError('BLOB_UPLOAD_UNKNOWN');
+        throw err;
+      }
+      if (held <= size) return held;
+      await truncate(file, size);
+      // A running hash past `size` covered the bytes just cut (and a hashing hub shared by
+      // worker processes outlives the one that died writing them).
+      this.hasher.rewind(uploadId, size);
+      return size;
+    });
+  }
+
   verifyUpload(uploadId: string, digest: Digest, expectedSize?: number): Promise<{ size: number }> {
     return this.exclusive(uploadId, async () => {
       const file = await this.uploadPath(uploadId);
@@ -256,19 +276,8 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
     return join(this.uploadsDir, uploadId);
   }
 
-  private async exclusive<T>(uploadId: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(uploadId) ?? Promise.resolve();
-    const result = previous.then(task);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.locks.set(uploadId, tail);
-    try {
-      return await result;
-    } finally {
-      if (this.locks.get(uploadId) === tail) this.locks.delete(uploadId);
-    }
+  private exclusive<T>(uploadId: string, task: () => Promise<T>): Promise<T> {
+    return this.locks.run(uploadId, task);
   }
 }
 

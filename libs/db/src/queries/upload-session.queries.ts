@@ -16,7 +16,10 @@ export class UploadSessionQueries {
     return this.db.getRepository(UploadSessionEntity).findOneBy({ id });
   }
 
-  /** Moves the recorded size forward only from the size the caller saw (no lost updates). */
+  /**
+   * Moves the recorded size from the size the caller saw (no lost updates): forward after an
+   * append, back when acknowledged bytes turn out lost from disk.
+   */
   async advance(id: string, from: number, to: number): Promise<boolean> {
     const result = await this.db.query(
       `UPDATE upload_sessions SET size = $3, updated_at = now() WHERE id = $1 AND size = $2 RETURNING id`,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { BlobQueries, RepositoryEntity, UploadSessionQueries } from '@wharf/db';
+import { BlobQueries, RepositoryEntity, UploadSessionEntity, UploadSessionQueries } from '@wharf/db';
 import { RegistryError, parseDigest } from '@wharf/oci';
-import { BlobStorageDriver } from '@wharf/storage';
+import { BlobStorageDriver, KeyedQueue } from '@wharf/storage';
 import { AppendRequest, BlobInfo, UploadStatus } from '../docker-repository';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -13,6 +13,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  */
 @Injectable()
 export class LocalUploadService {
+  /**
+   * Appends and commits of one upload, one at a time in this process, each from reading the
+   * session to acknowledging the bytes: until then another could take the new bytes for ones
+   * a dead server left behind, and cut them. Appends of one upload sent at once to different
+   * processes are not serialised (a client breaking the chunk order); the digest check at
+   * commit refuses whatever they make of the file.
+   */
+  private readonly queue = new KeyedQueue();
+
   constructor(
     private readonly sessions: UploadSessionQueries,
     private readonly blobs: BlobQueries,
@@ -32,38 +41,58 @@ export class LocalUploadService {
   }
 
   async append(repo: RepositoryEntity, image: string, uploadId: string, request: AppendRequest): Promise<UploadStatus> {
-    const session = await this.find(repo, image, uploadId);
-    if (request.start !== undefined && request.start !== session.size) {
-      throw outOfOrder(session.size, `chunk starts at ${request.start} but the upload holds ${session.size} bytes`);
-    }
-    const size = await this.storage.appendUpload(uploadId, request.body, { expectedOffset: session.size, expectedLength: request.length });
-    if (!(await this.sessions.advance(uploadId, session.size, size))) {
-      throw outOfOrder(session.size, 'the upload was changed by a concurrent request');
-    }
-    return { id: uploadId, size };
+    return this.queue.run(uploadId, async () => this.appendToSession(await this.find(repo, image, uploadId), request));
   }
 
   async commit(repo: RepositoryEntity, image: string, uploadId: string, digest: string, request?: AppendRequest): Promise<BlobInfo> {
     const target = parseDigest(digest);
-    let session = await this.find(repo, image, uploadId);
-    if (request) {
-      await this.append(repo, image, uploadId, request);
-      session = await this.find(repo, image, uploadId);
-    }
-    try {
-      const { size } = await this.storage.commitUpload(uploadId, target);
-      await this.blobs.recordAndLink(repo.id, target.value, size);
-      return { digest: target.value, size };
-    } finally {
-      // Committed or refused, the session is over: a mismatching upload leaves nothing behind.
-      await this.sessions.delete(session.id);
-    }
+    return this.queue.run(uploadId, async () => {
+      const session = await this.find(repo, image, uploadId);
+      // A refused last chunk leaves the session for the client to send it again.
+      if (request) await this.appendToSession(session, request);
+      else await this.settle(session);
+      try {
+        const { size } = await this.storage.commitUpload(uploadId, target);
+        await this.blobs.recordAndLink(repo.id, target.value, size);
+        return { digest: target.value, size };
+      } finally {
+        // Committed or refused, the session is over: a mismatching upload leaves nothing behind.
+        await this.sessions.delete(session.id);
+      }
+    });
   }
 
   async cancel(repo: RepositoryEntity, image: string, uploadId: string): Promise<void> {
     await this.find(repo, image, uploadId);
     await this.sessions.delete(uploadId);
     await this.storage.deleteUpload(uploadId);
+  }
+
+  private async appendToSession(session: UploadSessionEntity, request: AppendRequest): Promise<UploadStatus> {
+    if (request.start !== undefined && request.start !== session.size) {
+      throw outOfOrder(session.size, `chunk starts at ${request.start} but the upload holds ${session.size} bytes`);
+    }
+    await this.settle(session);
+    const size = await this.storage.appendUpload(session.id, request.body, { expectedOffset: session.size, expectedLength: request.length });
+    if (!(await this.sessions.advance(session.id, session.size, size))) {
+      throw outOfOrder(session.size, 'the upload was changed by a concurrent request');
+    }
+    return { id: session.id, size };
+  }
+
+  /**
+   * Makes the upload hold exactly the bytes its session acknowledged, the offset clients are
+   * told to continue from. Bytes beyond it were written by a PATCH whose server died before
+   * acknowledging them (the session advances after the append); the client sends them again.
+   * Acknowledged bytes missing from disk (a machine crash before they were flushed) move the
+   * session back, so the client resumes from what the disk holds.
+   */
+  private async settle(session: UploadSessionEntity): Promise<void> {
+    const held = await this.storage.truncateUpload(session.id, session.size);
+    if (held < session.size) {
+      await this.sessions.advance(session.id, session.size, held);
+      throw outOfOrder(held, `the upload holds ${held} of the ${session.size} bytes acknowledged (lost in a crash): continue from byte ${held}`);
+    }
   }
 
   private async find(repo: RepositoryEntity, image: string, uploadId: string) {
