@@ -60,7 +60,7 @@ export function renderText(report: Report): string {
 }
 
 export function renderMarkdown(report: Report): string {
-  const escape = (c: string) => c.replace(/\|/g, '\\|');
+  const escapeCell = (c: string) => c.replace(/\|/g, '\\|');
   return [
     `# ${report.title}`,
     '',
@@ -68,7 +68,7 @@ export function renderMarkdown(report: Report): string {
     '',
     `| ${HEADER.join(' | ')} |`,
     `|${HEADER.map((_, i) => (i === 0 || i === 5 ? ' --- ' : ' ---: ')).join('|')}|`,
-    ...report.rows.map((row) => `| ${cells(row).map(escape).join(' | ')} |`),
+    ...report.rows.map((row) => `| ${cells(row).map(escapeCell).join(' | ')} |`),
     ...(report.notes.length ? ['', ...report.notes.map((n) => `- ${n}`)] : []),
     '',
   ].join('\n');

@@ -295,7 +295,7 @@ describe('registry authentication and authorization over HTTP', () => {
     });
 
     it('wrong credentials are 401 with the challenge, never quietly anonymous', async () => {
-      for (const auth of [basicAuthorization('alice', 'wrong-password'), basicAuthorization('nobody', 'whatever1'), 'Basic !!!not-base64', 'Basic ' + Buffer.from('no-colon').toString('base64')]) {
+      for (const auth of [basicAuthorization('alice', 'wrong-password'), basicAuthorization('nobody', 'whatever1'), 'Basic !!!not-base64', `Basic ${Buffer.from('no-colon').toString('base64')}`]) {
         const res = await getManifest(server, PUBLIC_APP, '1', auth);
         expectChallenge(res, server);
       }

@@ -241,7 +241,7 @@ describe.each(PATH_FORMS.map((form) => [form.label, form] as const))('uploads on
 
     const patch = await streamedRequest(server, 'PATCH', location, parts, { 'content-type': 'application/octet-stream' });
     expect(patch.status).toBe(202);
-    expect(patch.headers['range']).toBe(`0-${bytes.length - 1}`);
+    expect(patch.headers.range).toBe(`0-${bytes.length - 1}`);
 
     const status = await uploadStatus(location);
     expectStatus(status, 204);
@@ -459,7 +459,7 @@ describe.each(PATH_FORMS.map((form) => [form.label, form] as const))('uploads on
         const { responses, closedByServer } = await rawExchange(server, Buffer.concat([head(method, target), bytes.subarray(0, 600), excess]));
         expect(responses.map((r) => r.status)).toEqual([400]);
         expectRawRegistryError(responses[0], 400, 'DIGEST_INVALID');
-        expect(responses[0].headers['connection']).toBe('close');
+        expect(responses[0].headers.connection).toBe('close');
         expect(closedByServer).toBe(true);
       }
     }

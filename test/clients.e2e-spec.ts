@@ -1,11 +1,11 @@
 // Real clients (skopeo, podman, the docker CLI) against Wharf. The same scenarios also run
 // against CNCF Distribution first: a scenario that passes there and fails on Wharf is a Wharf
 // bug, not a test bug.
-import { randomBytes } from 'crypto';
-import { promises as fs } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { gunzipSync } from 'zlib';
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { startDistribution } from './helpers/distribution-registry';
 import {
   ARM64,

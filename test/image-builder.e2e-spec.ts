@@ -1,11 +1,11 @@
 // Proves the test image builder makes images real clients accept, against the reference
 // registry (CNCF Distribution) rather than Wharf, so a later Wharf failure cannot be the builder's.
-import { execFile } from 'child_process';
-import { promises as fs } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { promisify } from 'util';
-import { gunzipSync } from 'zlib';
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import { DistributionRegistry, startDistribution } from './helpers/distribution-registry';
 import {
   ARM64,

@@ -3,8 +3,8 @@
 // cached, corrupted or cut upstream bodies reach the client as errors and leave nothing behind,
 // concurrent requests for one uncached blob share one upstream download, and cached blobs are
 // served with the upstream gone.
-import { createHash } from 'crypto';
-import * as path from 'path';
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
 import { BuiltImage, buildImage } from './helpers/oci-image-builder';
 import { HttpResult, eventually, expectRegistryError, expectStatus, listFiles, request } from './helpers/registry-http';
 import { RemoteFixture, RemoteRepositoryFields, blobFileExists, blobRequests, purgeCache, sleep, startRemoteFixture } from './helpers/remote-repository';

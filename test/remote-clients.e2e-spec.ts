@@ -2,9 +2,9 @@
 // real CNCF Distribution registries behind counting tamper proxies: one anonymous, one with
 // token auth (allowAnonymous false) whose realm is the test token server on another port, so
 // the remote's credentials reach it only when it is allow-listed.
-import { promises as fs } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { BuiltImage, BuiltIndex, buildImage, buildIndex, readOciLayout, writeImageSource } from './helpers/oci-image-builder';
 import { CommandError, Credentials, Podman, Skopeo } from './helpers/registry-clients';
 import { expectRegistryError, expectStatus, request } from './helpers/registry-http';

@@ -2,10 +2,10 @@
 // server, a token-authenticated CNCF Distribution upstream it is the realm of, a tamper proxy
 // between a client and that upstream, and Distribution in pull-through proxy mode. A later
 // Wharf failure against them then cannot be theirs.
-import { createHash } from 'crypto';
-import { promises as fs } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { buildImage, buildIndex, readOciLayout } from './helpers/oci-image-builder';
 import { CommandError, Credentials, Skopeo } from './helpers/registry-clients';
 import { eventually } from './helpers/registry-http';

@@ -1,10 +1,10 @@
 // Runs Debian's `docker-registry` (CNCF Distribution 2.8) on a free loopback port: the
 // reference implementation tests compare against, and later the upstream of remote repositories.
-import { ChildProcess, spawn } from 'child_process';
-import { promises as fs } from 'fs';
-import * as net from 'net';
-import * as os from 'os';
-import * as path from 'path';
+import { ChildProcess, spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 export interface DistributionRegistry {
   /** `127.0.0.1:PORT`, the form image references use. */

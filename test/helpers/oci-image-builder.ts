@@ -1,10 +1,10 @@
 // Builds container images for tests without any network: random gzip'd tar layers, image
 // configs, OCI/Docker manifests and indexes, as Buffers (for HTTP-level tests) or written out as
 // an OCI image layout directory (for skopeo's `oci:` transport).
-import { createHash, randomBytes } from 'crypto';
-import { promises as fs } from 'fs';
-import * as path from 'path';
-import { gzipSync } from 'zlib';
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 export const MediaTypes = {
   OciManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -106,7 +106,7 @@ export function tarArchive(entries: TarEntry[]): Buffer {
 function tarHeader(name: string, size: number, isDir: boolean, mode: number): Buffer {
   if (Buffer.byteLength(name) > 100) throw new Error(`tar entry name too long for ustar: ${name}`);
   const header = Buffer.alloc(BLOCK);
-  const octal = (value: number, width: number): string => value.toString(8).padStart(width - 1, '0') + '\0';
+  const octal = (value: number, width: number): string => `${value.toString(8).padStart(width - 1, '0')}\0`;
   header.write(name, 0, 100, 'utf8');
   header.write(octal(mode, 8), 100, 8, 'ascii');
   header.write(octal(0, 8), 108, 8, 'ascii'); // uid
@@ -122,7 +122,7 @@ function tarHeader(name: string, size: number, isDir: boolean, mode: number): Bu
   header.fill(0x20, 148, 156);
   let sum = 0;
   for (const byte of header) sum += byte;
-  header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
   return header;
 }
 

@@ -1,10 +1,10 @@
 // Thin wrappers around the real registry clients (skopeo, podman, the docker CLI). Each instance
 // owns a temp dir for its config, credentials and storage, so tests never read or write the
 // machine's ~/.docker, /run/containers or /var/lib/containers, and never see each other's logins.
-import { execFile } from 'child_process';
-import { promises as fs } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 export interface Credentials {
   username: string;

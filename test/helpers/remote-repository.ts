@@ -1,8 +1,8 @@
 // Remote repositories (pull-through caches) for e2e suites: created over the REST API with the
 // admin's credentials, pointed at a tamper proxy in front of a real upstream registry, so a
 // test can count what reached the upstream and make it misbehave.
-import { promises as fs } from 'fs';
-import * as path from 'path';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import type { RemoteFields } from '@wharf/registry';
 import { HttpResult, expectStatus, request } from './registry-http';
 import { TamperProxy, startTamperProxy } from './tamper-proxy';

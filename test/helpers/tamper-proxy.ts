@@ -6,7 +6,7 @@
 // (its listener closed: connection refused) and come back on the same port.
 //
 // The upstream's WWW-Authenticate realm still names the token server directly, not the proxy.
-import * as http from 'http';
+import * as http from 'node:http';
 
 /** Matches a request's path and query: a RegExp, or a string the path and query must contain. */
 export type RequestPattern = RegExp | string;

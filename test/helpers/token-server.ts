@@ -5,13 +5,13 @@
 // Distribution verifies against its `rootcertbundle` (the certificate at `certPath`).
 // Every request is recorded, with the username its Basic credentials carried, so tests can
 // assert when credentials are, or are not, sent.
-import { execFile } from 'child_process';
-import { X509Certificate, KeyObject, createPrivateKey, randomUUID, sign } from 'crypto';
-import { promises as fs } from 'fs';
-import * as http from 'http';
-import * as os from 'os';
-import * as path from 'path';
-import { promisify } from 'util';
+import { execFile } from 'node:child_process';
+import { X509Certificate, KeyObject, createPrivateKey, randomUUID, sign } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 

@@ -3,10 +3,10 @@
 // (token-server.ts), optionally in pull-through proxy mode. Unlike startDistribution() it can be
 // taken down and brought back on the same port with the same storage, so tests can prove a
 // cache serves while its upstream is gone.
-import { ChildProcess, spawn } from 'child_process';
-import { promises as fs } from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { ChildProcess, spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { freePort, killAndWait, waitForV2 } from './distribution-registry';
 import { BuiltImage, BuiltIndex, writeImageSource } from './oci-image-builder';
 import { Credentials, Skopeo } from './registry-clients';

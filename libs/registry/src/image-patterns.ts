@@ -14,11 +14,11 @@ export function imageAllowed(image: string, includes: string, excludes: string):
 function patternToRegex(pattern: string): RegExp {
   const body = pattern
     .split('**')
-    .map((part) => part.split('*').map(escape).join('[^/]*'))
+    .map((part) => part.split('*').map(escapeRegex).join('[^/]*'))
     .join('.*');
   return new RegExp(`^${body}$`);
 }
 
-function escape(s: string): string {
+function escapeRegex(s: string): string {
   return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 }

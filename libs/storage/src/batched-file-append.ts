@@ -47,7 +47,8 @@ export async function appendBatched(
   appendsInFlight++;
   const flush = async () => {
     await inFlight;
-    const size = (total += batchBytes);
+    total += batchBytes;
+    const size = total;
     inFlight = writeAll(handle, batch).then(() => written(size));
     inFlight.catch(() => undefined); // awaited later; not an unhandled rejection meanwhile
     batch = [];

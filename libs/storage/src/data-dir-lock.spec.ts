@@ -7,7 +7,7 @@ import { DataDirLockedError } from './data-dir-locked.error';
 
 /** Another process holding the lock through this very class, as a second Wharf would. */
 function holdInChild(dir: string): Promise<ChildProcess> {
-  const script = `require(${JSON.stringify(join(__dirname, 'data-dir-lock'))}).DataDirLock.acquire(${JSON.stringify(dir)})` + `.then(() => { console.log('locked'); setInterval(() => {}, 1e6); }, (e) => { console.error(e.message); process.exit(3); })`;
+  const script = `require(${JSON.stringify(join(__dirname, 'data-dir-lock'))}).DataDirLock.acquire(${JSON.stringify(dir)}).then(() => { console.log('locked'); setInterval(() => {}, 1e6); }, (e) => { console.error(e.message); process.exit(3); })`;
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.stdout!.once('data', () => resolve(child));

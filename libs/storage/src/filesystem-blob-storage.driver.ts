@@ -32,7 +32,7 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
   private readonly locks = new KeyedQueue();
   private ready?: Promise<void>;
 
-  constructor(private readonly rootDir: string) {
+  constructor(rootDir: string) {
     super();
     this.blobsDir = join(rootDir, 'blobs');
     this.uploadsDir = join(rootDir, 'uploads');

@@ -29,10 +29,10 @@ export class ClientErrorPolicy {
   }
 
   private track(socket: Socket, res: ServerResponse): void {
-    let responses = this.inFlight.get(socket);
-    if (!responses) this.inFlight.set(socket, (responses = new Set()));
+    const responses = this.inFlight.get(socket) ?? new Set<ServerResponse>();
+    this.inFlight.set(socket, responses);
     responses.add(res);
-    res.once('close', () => responses!.delete(res));
+    res.once('close', () => responses.delete(res));
   }
 
   private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {

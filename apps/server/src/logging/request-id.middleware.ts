@@ -30,7 +30,10 @@ export class RequestIdMiddleware implements NestMiddleware {
     const incoming = req.headers['x-request-id'];
     req.id = typeof incoming === 'string' && INCOMING_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', req.id);
-    if (!this.accessLog) return next();
+    if (!this.accessLog) {
+      next();
+      return;
+    }
     const started = process.hrtime.bigint();
     res.on('close', () => {
       this.logger.log({

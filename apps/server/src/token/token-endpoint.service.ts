@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Request, Response } from 'express';
 import { CredentialVerifier, Principal, RegistryTokenService, TokenIssuer, isAnonymous, parseScopes } from '@wharf/auth';
-import { WharfConfig } from '@wharf/config';
 import { RegistryError } from '@wharf/oci';
 import { RequestAuthenticator } from '../auth/request-authenticator';
 
@@ -9,7 +8,6 @@ import { RequestAuthenticator } from '../auth/request-authenticator';
 @Injectable()
 export class TokenEndpoint {
   constructor(
-    private readonly config: WharfConfig,
     private readonly authenticator: RequestAuthenticator,
     private readonly credentials: CredentialVerifier,
     private readonly issuer: TokenIssuer,

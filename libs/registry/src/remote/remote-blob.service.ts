@@ -138,7 +138,11 @@ export class RemoteBlobService {
     toClient.on('close', () => body.unpipe(toClient));
     // pipe() does not pass a source error on, and finished() also reports one that came before
     // this line: both sides must hear of it, or the client stalls.
-    finished(body, (err) => err && (toDisk.destroy(err), toClient.destroy(err)));
+    finished(body, (err) => {
+      if (!err) return;
+      toDisk.destroy(err);
+      toClient.destroy(err);
+    });
 
     const done = this.cache(target, digest, uploadId, toDisk, length, {
       progress: (size) => progress.advance(size),

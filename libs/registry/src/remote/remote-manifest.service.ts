@@ -45,7 +45,7 @@ export class RemoteManifestService {
   }
 
   async get(target: RemoteTarget, reference: string, accept: string[]): Promise<ManifestContent> {
-    const { repo, image, settings } = target;
+    const { repo, image } = target;
     const byDigest = isDigestLike(reference);
     if (!byDigest && !isValidTag(reference)) throw new RegistryError('MANIFEST_UNKNOWN', `invalid tag "${reference.slice(0, 140)}"`);
     const cached = byDigest
@@ -124,7 +124,7 @@ export class RemoteManifestService {
     const algorithm = expected?.algorithm ?? 'sha256';
     const digest = `${algorithm}:${createHash(algorithm).update(content).digest('hex')}`;
     const claimed = expected?.value ?? header(res, 'docker-content-digest');
-    if (claimed && claimed.startsWith(`${algorithm}:`) && claimed !== digest) {
+    if (claimed?.startsWith(`${algorithm}:`) && claimed !== digest) {
       throw new RegistryError('UNAVAILABLE', `the upstream's ${what} hashes to ${digest}, not ${claimed}: not cached`);
     }
     const parsed = parseManifest(content, header(res, 'content-type'));

@@ -78,7 +78,7 @@ function bearerUpstream(realm: () => string, validTokens: () => string[]): TestS
 
 /** A token server issuing `tok-<n>`; records whether credentials came with each call. */
 function tokenRealm(issued: string[], expiresIn?: number): TestServer['handle'] {
-  return (req, res) => {
+  return (_req, res) => {
     const token = `tok-${issued.length + 1}`;
     issued.push(token);
     json(res, 200, { token, ...(expiresIn ? { expires_in: expiresIn } : {}) });
@@ -190,7 +190,7 @@ describe('UpstreamClient auth', () => {
   });
 
   it('hands back the upstream 401 when the realm refuses, and throws when the realm is unreachable', async () => {
-    const realm = await startServer((req, res) => json(res, 403, { details: 'no' }));
+    const realm = await startServer((_req, res) => json(res, 403, { details: 'no' }));
     let realmUrl = `${realm.origin}/token`;
     const upstream = await startServer(bearerUpstream(() => realmUrl, () => []));
     const client = makeClient({ url: upstream.origin }, { maxRetries: 0 });
@@ -250,7 +250,7 @@ describe('UpstreamClient redirects', () => {
   it('follows a redirect to another origin without Authorization, and streams the body', async () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
-    const cdn = await startServer((req, res) => {
+    const cdn = await startServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.write('first-chunk;');
       void released.then(() => res.end('rest'));
@@ -284,7 +284,7 @@ describe('UpstreamClient redirects', () => {
 
   it('keeps Authorization on a same-origin redirect, never answers a foreign 401, and gives up after 5 redirects', async () => {
     const cdnRealm = await startServer(tokenRealm([]));
-    const foreign = await startServer((req, res) =>
+    const foreign = await startServer((_req, res) =>
       json(res, 401, {}, { 'www-authenticate': `Bearer realm="${cdnRealm.origin}/token",service="cdn", Basic realm="cdn"` }),
     );
     const upstream = await startServer((req, res) => {
@@ -321,7 +321,7 @@ describe('UpstreamClient redirects', () => {
 describe('UpstreamClient retries and timeouts', () => {
   it('retries a 503 and returns the later success', async () => {
     let calls = 0;
-    const upstream = await startServer((req, res) => (++calls <= 2 ? json(res, 503, {}) : json(res, 200, { ok: true })));
+    const upstream = await startServer((_req, res) => (++calls <= 2 ? json(res, 503, {}) : json(res, 200, { ok: true })));
     const client = makeClient({ url: upstream.origin });
     const res = await client.request('GET', '/v2/', { scope: '' });
     expect(res.status).toBe(200);
@@ -330,7 +330,7 @@ describe('UpstreamClient retries and timeouts', () => {
   });
 
   it('returns the 5xx once retries are exhausted', async () => {
-    const upstream = await startServer((req, res) => json(res, 502, { bad: 'gateway' }));
+    const upstream = await startServer((_req, res) => json(res, 502, { bad: 'gateway' }));
     const client = makeClient({ url: upstream.origin }, { maxRetries: 2 });
     const res = await client.request('HEAD', '/v2/a/manifests/1', { scope: 'repository:a:pull' });
     expect(res.status).toBe(502);
@@ -376,7 +376,7 @@ describe('UpstreamClient retries and timeouts', () => {
   });
 
   it('fails a body that goes idle longer than the socket timeout', async () => {
-    const upstream = await startServer((req, res) => {
+    const upstream = await startServer((_req, res) => {
       res.writeHead(200, { 'content-length': '100' });
       res.write('partial'); // and then nothing
     });
@@ -391,7 +391,7 @@ describe('UpstreamClient circuit breaker', () => {
   it('opens after N failures without touching the network, probes after openMs, and closes on success', async () => {
     let t = 0;
     let healthy = false;
-    const upstream = await startServer((req, res) => (healthy ? json(res, 200, {}) : json(res, 503, {})));
+    const upstream = await startServer((_req, res) => (healthy ? json(res, 200, {}) : json(res, 503, {})));
     const breaker = new CircuitBreaker({ failureThreshold: 2, openMs: 10_000, now: () => t });
     const client = makeClient({ url: upstream.origin }, { maxRetries: 0, breaker });
     const status = async () => {
@@ -430,7 +430,7 @@ describe('UpstreamClient circuit breaker', () => {
     await expect(client.request('GET', '/v2/', { scope: '' })).rejects.toMatchObject({ reason: 'network' });
     expect(breaker.state).toBe('closed');
 
-    const notFound = await startServer((req, res) => json(res, 404, {}));
+    const notFound = await startServer((_req, res) => json(res, 404, {}));
     const other = makeClient({ url: notFound.origin }, { maxRetries: 0, breaker });
     await text((await other.request('GET', '/v2/', { scope: '' })).body);
     await expect(client.request('GET', '/v2/', { scope: '' })).rejects.toMatchObject({ reason: 'network' });
