@@ -19,7 +19,10 @@ export function sampleCpu(): CpuSample {
   // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy.
   const machineTicks = cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6] + (cpu[7] ?? 0);
   const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
   // Fields 14-17 of stat (utime, stime, cutime, cstime) are 11-14 after the command name.
   const ownTicks = fields[11] + fields[12] + fields[13] + fields[14];
   return { machineTicks, ownTicks, at: Date.now() };

@@ -31,14 +31,7 @@ function ratio(row: Row): string {
 }
 
 function cells(row: Row): string[] {
-  return [
-    `${row.workload} (${row.unit})`,
-    figure(row.wharf),
-    figure(row.distribution),
-    ratio(row),
-    row.better === 'higher' ? 'higher' : 'lower',
-    row.note ?? '',
-  ];
+  return [`${row.workload} (${row.unit})`, figure(row.wharf), figure(row.distribution), ratio(row), row.better === 'higher' ? 'higher' : 'lower', row.note ?? ''];
 }
 
 const HEADER = ['workload', 'Wharf', 'Distribution', 'Wharf/Distribution', 'better', 'note'];
@@ -47,7 +40,11 @@ const HEADER = ['workload', 'Wharf', 'Distribution', 'Wharf/Distribution', 'bett
 export function renderText(report: Report): string {
   const rows = [HEADER, ...report.rows.map(cells)];
   const widths = HEADER.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 || i === 5 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === 0 || i === 5 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [
     report.title,
     ...report.context.map((c) => `  ${c}`),

@@ -50,7 +50,12 @@ export async function startWharfProcess(env: Record<string, string> = {}, startT
       await stop();
       throw new Error(`wharf exited with ${child.exitCode ?? child.signalCode} before it was ready`);
     }
-    const ok = announced && (await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false));
+    const ok =
+      announced &&
+      (await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.ok,
+        () => false,
+      ));
     if (ok) break;
     if (Date.now() > deadline) {
       await stop();
@@ -64,7 +69,12 @@ export async function startWharfProcess(env: Record<string, string> = {}, startT
 /** A process and all its descendants (Wharf's primary and its workers), from /proc. */
 export async function processTree(pid: number): Promise<number[]> {
   const children = await fs.readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-  const below = await Promise.all(children.split(' ').filter(Boolean).map((child) => processTree(Number(child))));
+  const below = await Promise.all(
+    children
+      .split(' ')
+      .filter(Boolean)
+      .map((child) => processTree(Number(child))),
+  );
   return [pid, ...below.flat()];
 }
 
@@ -87,6 +97,13 @@ export async function memoryOf(pid: number): Promise<{ pssMiB: number; largestPe
 
 /** Resets the peak RSS (VmHWM) of a process tree to its current RSS; false when the kernel refuses. */
 export async function resetPeakMemory(pid: number): Promise<boolean> {
-  const results = await Promise.all((await processTree(pid)).map((each) => fs.writeFile(`/proc/${each}/clear_refs`, '5').then(() => true, () => false)));
+  const results = await Promise.all(
+    (await processTree(pid)).map((each) =>
+      fs.writeFile(`/proc/${each}/clear_refs`, '5').then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   return results.every(Boolean);
 }

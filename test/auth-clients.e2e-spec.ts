@@ -96,7 +96,9 @@ beforeAll(async () => {
   for (const creds of [alice, rita, bob]) {
     expectStatus(await api('PUT', `/api/security/users/${creds.username}`, { password: creds.password }), 201);
   }
-  expect([200, 201]).toContain((await api('PUT', '/api/security/permissions/team', { repositories: [REPO], principals: { users: { alice: ['read', 'write'], rita: ['read'] } } })).status);
+  expect([200, 201]).toContain(
+    (await api('PUT', '/api/security/permissions/team', { repositories: [REPO], principals: { users: { alice: ['read', 'write'], rita: ['read'] } } })).status,
+  );
   expect([200, 201]).toContain((await api('PUT', '/api/security/permissions/open', { repositories: [OPEN], principals: { users: { alice: ['write'] } } })).status);
   await pushImage(server, `/v2/${REPO}/app/`, seed, '1');
   await pushImage(server, `/v2/${OPEN}/app/`, openSeed, '1');

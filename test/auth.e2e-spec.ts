@@ -11,15 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as jwt from 'jsonwebtoken';
 import { BuiltImage, buildImage } from './helpers/oci-image-builder';
-import {
-  HttpResult,
-  RequestAuth,
-  expectRegistryError,
-  expectStatus,
-  pushImage,
-  pushManifest,
-  request,
-} from './helpers/registry-http';
+import { HttpResult, RequestAuth, expectRegistryError, expectStatus, pushImage, pushManifest, request } from './helpers/registry-http';
 import { WharfTestServer, basicAuthorization, createLocalRepository, startWharf } from './helpers/wharf-server';
 
 jest.setTimeout(120_000);
@@ -295,7 +287,12 @@ describe('registry authentication and authorization over HTTP', () => {
     });
 
     it('wrong credentials are 401 with the challenge, never quietly anonymous', async () => {
-      for (const auth of [basicAuthorization('alice', 'wrong-password'), basicAuthorization('nobody', 'whatever1'), 'Basic !!!not-base64', `Basic ${Buffer.from('no-colon').toString('base64')}`]) {
+      for (const auth of [
+        basicAuthorization('alice', 'wrong-password'),
+        basicAuthorization('nobody', 'whatever1'),
+        'Basic !!!not-base64',
+        `Basic ${Buffer.from('no-colon').toString('base64')}`,
+      ]) {
         const res = await getManifest(server, PUBLIC_APP, '1', auth);
         expectChallenge(res, server);
       }
@@ -338,7 +335,13 @@ describe('registry authentication and authorization over HTTP', () => {
       expect(typeof res.json.refresh_token).toBe('string');
       expect(decodeJwt(res.json.refresh_token).payload).toMatchObject({ sub: 'alice', typ: 'refresh', access: [] });
 
-      const refreshed = await postToken(server, { grant_type: 'refresh_token', refresh_token: res.json.refresh_token, service: 'wharf', scope: repositoryScope(APP, 'pull'), client_id: 'e2e' });
+      const refreshed = await postToken(server, {
+        grant_type: 'refresh_token',
+        refresh_token: res.json.refresh_token,
+        service: 'wharf',
+        scope: repositoryScope(APP, 'pull'),
+        client_id: 'e2e',
+      });
       expectStatus(refreshed, 200);
       expect(refreshed.headers.get('cache-control')).toBe('no-store');
       expect(decodeJwt(refreshed.json.token).payload.access).toEqual([{ type: 'repository', name: APP, actions: ['pull'] }]);
@@ -351,7 +354,15 @@ describe('registry authentication and authorization over HTTP', () => {
     });
 
     it('POST grant_type=password issues a token (and a refresh token for access_type=offline); a wrong password is 401', async () => {
-      const res = await postToken(server, { grant_type: 'password', username: 'alice', password: alice.password, service: 'wharf', scope: repositoryScope(APP, 'pull,push'), client_id: 'e2e', access_type: 'offline' });
+      const res = await postToken(server, {
+        grant_type: 'password',
+        username: 'alice',
+        password: alice.password,
+        service: 'wharf',
+        scope: repositoryScope(APP, 'pull,push'),
+        client_id: 'e2e',
+        access_type: 'offline',
+      });
       expectStatus(res, 200);
       expect(typeof res.json.refresh_token).toBe('string');
       expect(decodeJwt(res.json.token).payload.access).toEqual([{ type: 'repository', name: APP, actions: ['pull', 'push'] }]);
@@ -473,7 +484,7 @@ describe('registry authentication and authorization over HTTP', () => {
       expectChallenge(await getManifest(server, APP, '1', otherToken), server, repositoryScope(APP, 'pull'));
     });
 
-    it("a JWT used for a repository its user cannot read is 404 NAME_UNKNOWN, like an unknown one", async () => {
+    it('a JWT used for a repository its user cannot read is 404 NAME_UNKNOWN, like an unknown one', async () => {
       const token = bearer(await tokenFor(server, bob.basic, repositoryScope(APP, 'pull')));
       expectRefusal(await getManifest(server, APP, '1', token), 404, 'NAME_UNKNOWN');
     });
@@ -503,7 +514,17 @@ describe('registry authentication and authorization over HTTP', () => {
 
     it("a JWT with the server's own key is refused once expired, for another audience, or before nbf", async () => {
       const now = Math.floor(Date.now() / 1000);
-      const claims = { iss: 'wharf', sub: 'alice', aud: 'wharf', nbf: now - 10, iat: now, exp: now + 300, jti: randomUUID(), typ: 'access', access: [{ type: 'repository', name: APP, actions: ['pull'] }] };
+      const claims = {
+        iss: 'wharf',
+        sub: 'alice',
+        aud: 'wharf',
+        nbf: now - 10,
+        iat: now,
+        exp: now + 300,
+        jti: randomUUID(),
+        typ: 'access',
+        access: [{ type: 'repository', name: APP, actions: ['pull'] }],
+      };
       const sign = (c: object) => bearer(jwt.sign(c, serverKey, { algorithm: 'ES256' }));
       // The control: made like this, a token is accepted.
       expectStatus(await getManifest(server, APP, '1', sign(claims)), 200);
@@ -559,7 +580,7 @@ describe('registry authentication and authorization over HTTP', () => {
       expectStatus(await getManifest(server, APP, '1', alice.basic), 200);
     });
 
-    it("_catalog lists only what the caller may read", async () => {
+    it('_catalog lists only what the caller may read', async () => {
       const adminCatalog = await catalogOf(server, undefined);
       expect(adminCatalog).toEqual(expect.arrayContaining([APP, OTHER_APP, PUBLIC_APP]));
       const bobCatalog = await catalogOf(server, bob.basic);
@@ -702,7 +723,11 @@ describe('registry authentication and authorization over HTTP', () => {
         expectChallenge(await startUploadAs(server, name, null), server, repositoryScope(name, 'pull,push'));
         expectChallenge(await startUploadAs(server, name, bearer(res.json.token)), server, repositoryScope(name, 'pull,push'));
         const image = buildImage();
-        expectChallenge(await pushManifest(server, `/v2/${name}/`, 'anon', image.manifest.bytes, image.manifest.mediaType, { auth: null }), server, repositoryScope(name, 'pull,push'));
+        expectChallenge(
+          await pushManifest(server, `/v2/${name}/`, 'anon', image.manifest.bytes, image.manifest.mediaType, { auth: null }),
+          server,
+          repositoryScope(name, 'pull,push'),
+        );
         expectChallenge(await request(server, manifestUrl(name, publicSeed.manifest.digest), { method: 'DELETE', auth: null }), server, repositoryScope(name, 'pull,delete'));
         expectRefusal(await startUploadAs(server, name, bob.basic), 403, 'DENIED');
         await expectTag(server, name, 'anon', undefined);

@@ -70,7 +70,17 @@ describe('npm run bench (BENCH_QUICK=1)', () => {
     const table = await readFile(path.join(ROOT, 'bench', 'results', 'quick.md'), 'utf8');
     const rows = table.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| workload') && !line.startsWith('| ---'));
     const cells = rows.map((row) => row.split('|').map((cell) => cell.trim()));
-    for (const workload of ['blob push', 'blob pull', 'concurrent pushes', 'manifest GET by tag', 'manifest HEAD by tag', 'manifest PUT', 'tags/list', 'pull-through', 'peak memory']) {
+    for (const workload of [
+      'blob push',
+      'blob pull',
+      'concurrent pushes',
+      'manifest GET by tag',
+      'manifest HEAD by tag',
+      'manifest PUT',
+      'tags/list',
+      'pull-through',
+      'peak memory',
+    ]) {
       const found = cells.filter(([, name]) => name.includes(workload));
       expect({ workload, rows: found.length > 0 }).toEqual({ workload, rows: true });
       for (const [, name, wharf, distribution] of found) {

@@ -448,7 +448,9 @@ describe.each(PATH_FORMS.map((form) => [form.label, form] as const))('uploads on
     const bytes = randomBytes(1000);
     const digest = sha256(bytes);
     const head = (method: string, target: string) =>
-      Buffer.from(`${method} ${target} HTTP/1.1\r\nHost: ${server.host}\r\nAuthorization: ${server.adminAuthorization}\r\nContent-Type: application/octet-stream\r\nContent-Length: 600\r\n\r\n`);
+      Buffer.from(
+        `${method} ${target} HTTP/1.1\r\nHost: ${server.host}\r\nAuthorization: ${server.adminAuthorization}\r\nContent-Type: application/octet-stream\r\nContent-Length: 600\r\n\r\n`,
+      );
     // The server reads 600 bytes as the body; the rest would be read as a next request: garbage,
     // or a well-formed request that must not be answered after a mis-framed upload either.
     const excesses = [bytes.subarray(600), Buffer.from(`GET /v2/ HTTP/1.1\r\nHost: ${server.host}\r\n\r\n`)];
@@ -780,13 +782,13 @@ describe('concurrency', () => {
     const location = await startUpload(server, base);
     const a = randomBytes(256 * 1024);
     const b = randomBytes(256 * 1024);
-    const results = await Promise.all([
-      request(server, location, { method: 'PATCH', body: a }),
-      request(server, location, { method: 'PATCH', body: b }),
-    ]);
+    const results = await Promise.all([request(server, location, { method: 'PATCH', body: a }), request(server, location, { method: 'PATCH', body: b })]);
     const statuses = results.map((r) => r.status).sort();
     // Either they serialise (both accepted, one after the other) or one is refused as out of order.
-    expect([[202, 202], [202, 416]]).toContainEqual(statuses);
+    expect([
+      [202, 202],
+      [202, 416],
+    ]).toContainEqual(statuses);
     for (const r of results.filter((r) => r.status === 416)) expectRegistryError(r, 416, 'RANGE_INVALID');
 
     const range = (await uploadStatus(location)).headers.get('range');

@@ -7,18 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { startDistribution } from './helpers/distribution-registry';
-import {
-  ARM64,
-  BuiltImage,
-  BuiltIndex,
-  MediaTypes,
-  buildImage,
-  buildIndex,
-  readDirImage,
-  readOciLayout,
-  sha256Digest,
-  writeImageSource,
-} from './helpers/oci-image-builder';
+import { ARM64, BuiltImage, BuiltIndex, MediaTypes, buildImage, buildIndex, readDirImage, readOciLayout, sha256Digest, writeImageSource } from './helpers/oci-image-builder';
 import { Credentials, DockerCli, Podman, Skopeo } from './helpers/registry-clients';
 import { createLocalRepository, startWharf } from './helpers/wharf-server';
 

@@ -28,7 +28,12 @@ class Connection {
 
   async request(method: string, path: string, options: { headers?: Record<string, string>; body?: Buffer } = {}): Promise<Answer> {
     const reqId = `cluster-test-${process.pid}-${++Connection.counter}`;
-    const res = await this.client.request({ method: method as 'GET', path, headers: { authorization: this.wharf.adminAuthorization, 'x-request-id': reqId, ...options.headers }, body: options.body });
+    const res = await this.client.request({
+      method: method as 'GET',
+      path,
+      headers: { authorization: this.wharf.adminAuthorization, 'x-request-id': reqId, ...options.headers },
+      body: options.body,
+    });
     const body = Buffer.from(await res.body.arrayBuffer());
     const logged = await this.wharf.waitForLog((line) => line.msg === 'request' && line.reqId === reqId, 10_000);
     // A keep-alive connection stays with the worker that accepted it.
@@ -84,7 +89,10 @@ describe('Wharf with two worker processes', () => {
     await wharf.waitForLog((line) => line.msg.includes('with 2 worker processes'));
     const setup = new Connection(wharf);
     opened.push(setup);
-    const created = await setup.request('PUT', '/api/repositories/team-local', { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ rclass: 'local', packageType: 'docker' })) });
+    const created = await setup.request('PUT', '/api/repositories/team-local', {
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify({ rclass: 'local', packageType: 'docker' })),
+    });
     expect(created.status).toBe(201);
   });
   afterAll(async () => {

@@ -43,7 +43,7 @@ describe('the embedded database and its data directory', () => {
     await fs.rm(dataDir, { recursive: true, force: true });
   });
 
-  it('a second Wharf on the same data directory exits at once, naming the directory and the first one\'s pid; the first one\'s data stays', async () => {
+  it("a second Wharf on the same data directory exits at once, naming the directory and the first one's pid; the first one's data stays", async () => {
     const second = await spawnWharf({}, { embedded: true, dataDir });
     others.push(second);
     expect(await exitWithin(second, 30_000)).toBe(2);

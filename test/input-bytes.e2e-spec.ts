@@ -109,7 +109,14 @@ describe('a NUL or an invalid UTF-8 byte in a request never gets a 5xx', () => {
       ['POST', '/api/security/tokens', { name: `t${nul}`, repositories: [local], actions: ['read'] }, 'name'],
     ];
     for (const [method, url, body, field] of cases) expectProblem(await jsonRequest(server, method, url, body), 400, field, 'NUL');
-    for (const url of ['/api/repositories/nul-local', '/api/repositories/nul-remote', '/api/repositories/nul-realm', '/api/security/users/nul-user', '/api/security/groups/nul-group', '/api/security/permissions/nul-permission']) {
+    for (const url of [
+      '/api/repositories/nul-local',
+      '/api/repositories/nul-remote',
+      '/api/repositories/nul-realm',
+      '/api/security/users/nul-user',
+      '/api/security/groups/nul-group',
+      '/api/security/permissions/nul-permission',
+    ]) {
       expectStatus(await request(server, url), 404);
     }
     expect((await request(server, `/api/repositories/${local}`)).json.description).not.toContain(nul);
@@ -127,7 +134,10 @@ describe('a NUL or an invalid UTF-8 byte in a request never gets a 5xx', () => {
     const nulAdmin = `Basic ${Buffer.from(`admin\u0000:${server.admin.password}`).toString('base64')}`;
     expectRegistryError(await request(server, '/v2/token?service=wharf', { auth: nulAdmin }), 401, 'UNAUTHORIZED');
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
-    for (const body of ['grant_type=password&service=wharf&username=ad%00min&password=x', `grant_type=password&service=wharf&username=admin&password=${encodeURIComponent(server.admin.password)}%00`]) {
+    for (const body of [
+      'grant_type=password&service=wharf&username=ad%00min&password=x',
+      `grant_type=password&service=wharf&username=admin&password=${encodeURIComponent(server.admin.password)}%00`,
+    ]) {
       expectRegistryError(await request(server, '/v2/token', { method: 'POST', headers: form, body, auth: null }), 401, 'UNAUTHORIZED');
     }
     // The admin's own credentials still work.

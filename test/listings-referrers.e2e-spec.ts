@@ -111,7 +111,10 @@ describe.each(PATH_FORMS.map((form) => [form.label, form] as const))('tags/list 
   it('a NUL or an invalid UTF-8 byte in last: the page after it in byte order, never a 5xx', async () => {
     const sorted = byteOrder(TAGS);
     // Postgres text cannot hold a NUL; no tag holds one either, so after `a\0b` is exactly after `a`.
-    for (const [last, raw] of [['a%00b', 'a\0b'], ['%00', '\0']]) {
+    for (const [last, raw] of [
+      ['a%00b', 'a\0b'],
+      ['%00', '\0'],
+    ]) {
       const res = await request(server, `${base}tags/list?last=${last}`);
       expectStatus(res, 200);
       expect(res.json.tags).toEqual(sorted.filter((t) => Buffer.compare(Buffer.from(t), Buffer.from(raw)) > 0));
@@ -250,7 +253,11 @@ describe.each(PATH_FORMS.map((form) => [form.label, form] as const))('referrers 
   let subject: { mediaType: string; digest: string; size: number };
   const referrers: Record<string, { digest: string; size: number; mediaType: string; artifactType: string; annotations?: Record<string, string> }> = {};
 
-  async function pushReferrer(label: string, artifactType: string | undefined, options: { index?: boolean; annotations?: Record<string, string>; subjectOf?: typeof subject } = {}) {
+  async function pushReferrer(
+    label: string,
+    artifactType: string | undefined,
+    options: { index?: boolean; annotations?: Record<string, string>; subjectOf?: typeof subject } = {},
+  ) {
     const on = options.subjectOf ?? subject;
     let manifest;
     if (options.index) {

@@ -2,17 +2,7 @@
 // manifest kind Wharf stores, byte-exact round trips, and every refusal, each checked to leave
 // what was stored before exactly as it was.
 import { randomBytes } from 'node:crypto';
-import {
-  MediaTypes,
-  blobOf,
-  buildImage,
-  buildIndex,
-  descriptorOf,
-  imageIndex,
-  imageManifest,
-  randomBlob,
-  randomLayer,
-} from './helpers/oci-image-builder';
+import { MediaTypes, blobOf, buildImage, buildIndex, descriptorOf, imageIndex, imageManifest, randomBlob, randomLayer } from './helpers/oci-image-builder';
 import {
   PATH_FORMS,
   PathForm,

@@ -22,7 +22,6 @@ describe('two instances sharing one database', () => {
     await a?.close();
   });
 
-
   it('sees a tag moved or deleted on the other instance', async () => {
     const base = '/v2/shared/team/app/';
     const first = buildImage({ layerCount: 1 });

@@ -225,7 +225,12 @@ describe('invalid names', () => {
         const results = [
           await rawRequest(server, { method: 'POST', path: `${base}blobs/uploads/`, headers: { 'content-length': '0' } }),
           await rawRequest(server, { method: 'POST', path: `${base}blobs/uploads/?digest=${digest}`, headers: { 'content-length': String(bytes.length) }, body: bytes }),
-          await rawRequest(server, { method: 'PUT', path: `${base}manifests/latest`, headers: { 'content-type': MediaTypes.OciManifest, 'content-length': String(manifest.bytes.length) }, body: manifest.bytes }),
+          await rawRequest(server, {
+            method: 'PUT',
+            path: `${base}manifests/latest`,
+            headers: { 'content-type': MediaTypes.OciManifest, 'content-length': String(manifest.bytes.length) },
+            body: manifest.bytes,
+          }),
           await rawRequest(server, { method: 'GET', path: `${base}blobs/${digest}` }),
           await rawRequest(server, { method: 'GET', path: `${base}tags/list` }),
         ];

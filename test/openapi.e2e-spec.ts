@@ -158,7 +158,12 @@ describe('security', () => {
     expect(operation('get', '/health/ready').security).toEqual([]);
     expect(operation('get', '/v2/token').security).toEqual([{ basic: [] }, { bearer: [] }, {}]);
     expect(operation('post', '/v2/token').security).toEqual([{}]);
-    expect(operations().filter(({ op }) => isPublic(op)).map(({ method, path }) => `${method} ${path}`).sort()).toEqual([
+    expect(
+      operations()
+        .filter(({ op }) => isPublic(op))
+        .map(({ method, path }) => `${method} ${path}`)
+        .sort(),
+    ).toEqual([
       'get /api/repositories',
       'get /api/repositories/{key}',
       'get /api/repositories/{key}/resolve',
@@ -168,7 +173,14 @@ describe('security', () => {
       'post /v2/token',
     ]);
     // Administration, token creation and account changes need a password login: Basic only.
-    for (const [method, path] of [['get', '/api/security/users'], ['put', '/api/security/users/{username}'], ['post', '/api/security/users/{username}'], ['put', '/api/security/permissions/{name}'], ['get', '/api/security/groups'], ['post', '/api/security/tokens']]) {
+    for (const [method, path] of [
+      ['get', '/api/security/users'],
+      ['put', '/api/security/users/{username}'],
+      ['post', '/api/security/users/{username}'],
+      ['put', '/api/security/permissions/{name}'],
+      ['get', '/api/security/groups'],
+      ['post', '/api/security/tokens'],
+    ]) {
       expect(securityOf(operation(method, path))).toEqual([{ basic: [] }]);
     }
     expect(securityOf(operation('get', '/api/security/users/{username}'))).toEqual([{ basic: [] }, { bearer: [] }]);
@@ -197,7 +209,12 @@ describe('responses', () => {
       expect({ operation: `${method} ${path}`, successes: success.length > 0 }).toEqual({ operation: `${method} ${path}`, successes: true });
       for (const [status, response] of success) {
         if (status === '204') expect({ operation: `${method} ${path}`, content: response.content }).toEqual({ operation: `${method} ${path}`, content: undefined });
-        else expect({ operation: `${method} ${path}`, status, schema: Boolean(response.content?.['application/json']?.schema) }).toEqual({ operation: `${method} ${path}`, status, schema: true });
+        else
+          expect({ operation: `${method} ${path}`, status, schema: Boolean(response.content?.['application/json']?.schema) }).toEqual({
+            operation: `${method} ${path}`,
+            status,
+            schema: true,
+          });
       }
     }
   });
@@ -259,7 +276,12 @@ describe('the token endpoint', () => {
     const refused = await request(server, '/v2/token?service=wharf', { auth: basicAuthorization('admin', 'not-the-password') });
     expectStatus(refused, 401);
     expectDocumented(refused, 'get', '/v2/token');
-    const unsupported = await request(server, '/v2/token', { method: 'POST', auth: null, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=magic' });
+    const unsupported = await request(server, '/v2/token', {
+      method: 'POST',
+      auth: null,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=magic',
+    });
     expectStatus(unsupported, 405);
     expectDocumented(unsupported, 'post', '/v2/token');
   });

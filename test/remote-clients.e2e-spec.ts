@@ -121,7 +121,7 @@ describe('remote repositories: real clients', () => {
     expect(openProxy.requests).toHaveLength(0);
   });
 
-  it('a credentialed upstream: the remote\'s credentials go to the allow-listed token realm, tokens (never the password) to the upstream', async () => {
+  it("a credentialed upstream: the remote's credentials go to the allow-listed token realm, tokens (never the password) to the upstream", async () => {
     const key = await remote(securedProxy, { username: alice.username, password: alice.password, tokenRealmAllowList: [realmHost] });
     const dir = layoutDir('secured');
     expect(await skopeo.copy(wharfRef(key, 'library/app:1'), `oci:${dir}:1`)).toBe(securedApp.manifest.digest);

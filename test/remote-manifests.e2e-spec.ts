@@ -522,7 +522,10 @@ describe('remote repositories: configuration and manifests', () => {
       const imageB = buildImage({ layerCount: 1 });
       await seedImage(upstream, a, '1', imageA);
       await seedImage(upstream, b, '1', imageB);
-      for (const [name, image] of [[a, imageA], [b, imageB]] as Array<[string, BuiltImage]>) {
+      for (const [name, image] of [
+        [a, imageA],
+        [b, imageB],
+      ] as Array<[string, BuiltImage]>) {
         expectManifest(await manifest(key, name, '1'), image.manifest);
         expectStatus(await blob(key, name, image.layers[0].digest), 200);
       }
@@ -564,11 +567,7 @@ describe('remote repositories: configuration and manifests', () => {
         405,
         'UNSUPPORTED',
       );
-      expectRegistryError(
-        await request(server, `${base}blobs/uploads/?mount=${layer.digest}&from=${name}`, { method: 'POST' }),
-        405,
-        'UNSUPPORTED',
-      );
+      expectRegistryError(await request(server, `${base}blobs/uploads/?mount=${layer.digest}&from=${name}`, { method: 'POST' }), 405, 'UNSUPPORTED');
       expectRegistryError(
         await request(server, `${base}manifests/2`, { method: 'PUT', headers: { 'content-type': image.manifest.mediaType }, body: image.manifest.bytes }),
         405,

@@ -281,7 +281,7 @@ describe('access tokens', () => {
     expect(list.body.toString()).not.toMatch(/secret|hash/i);
   });
 
-  it('DELETE revokes at once (204); others cannot revoke it; admins can list and revoke anyone\'s', async () => {
+  it("DELETE revokes at once (204); others cannot revoke it; admins can list and revoke anyone's", async () => {
     const nina = await createUser('nina');
     const omar = await createUser('omar');
     const make = async () => (await api('POST', '/api/security/tokens', { name: 'n', repositories: ['*'], actions: ['read'], expiresInSeconds: 3600 }, nina.auth)).json;
@@ -335,7 +335,15 @@ describe('OpenAPI', () => {
   it('documents the security API', async () => {
     const doc = await api('GET', '/api/openapi.json');
     expectStatus(doc, 200);
-    for (const path of ['/api/security/users', '/api/security/users/{username}', '/api/security/password', '/api/security/groups/{name}', '/api/security/permissions/{name}', '/api/security/tokens', '/api/security/tokens/{id}']) {
+    for (const path of [
+      '/api/security/users',
+      '/api/security/users/{username}',
+      '/api/security/password',
+      '/api/security/groups/{name}',
+      '/api/security/permissions/{name}',
+      '/api/security/tokens',
+      '/api/security/tokens/{id}',
+    ]) {
       expect(Object.keys(doc.json.paths)).toContain(path);
     }
   });

@@ -71,7 +71,11 @@ describe('a chunked upload cut by a crash', () => {
     const auth = crashed.adminAuthorization;
     const base = `/v2/${KEY}/team/app/`;
     expectStatus(
-      await fetchResult(crashed.baseUrl, `/api/repositories/${KEY}`, { method: 'PUT', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify({ rclass: 'local', packageType: 'docker' }) }),
+      await fetchResult(crashed.baseUrl, `/api/repositories/${KEY}`, {
+        method: 'PUT',
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ rclass: 'local', packageType: 'docker' }),
+      }),
       201,
     );
 

@@ -71,10 +71,7 @@ describe('upstream test infrastructure', () => {
     it('issues ES256 JWTs with an x5c certificate and the claims Distribution checks', async () => {
       const token = await tokens.fetchToken(['repository:library/app:pull,push', 'registry:catalog:*'], alice);
       const { header, claims } = decodeJwt(token);
-      const certDer = Buffer.from(
-        (await fs.readFile(tokens.certPath, 'utf8')).replace(/-----[^-]+-----|\s/g, ''),
-        'base64',
-      );
+      const certDer = Buffer.from((await fs.readFile(tokens.certPath, 'utf8')).replace(/-----[^-]+-----|\s/g, ''), 'base64');
       expect(header).toEqual({ typ: 'JWT', alg: 'ES256', x5c: [certDer.toString('base64')] });
       expect(claims).toMatchObject({ iss: tokens.issuer, aud: tokens.service, sub: 'alice' });
       expect(claims.exp - claims.iat).toBe(300);
@@ -144,7 +141,7 @@ describe('upstream test infrastructure', () => {
       }
     });
 
-    it('seeded with alice\'s credentials, which the token server recorded', () => {
+    it("seeded with alice's credentials, which the token server recorded", () => {
       const aliceRequests = tokens.requestsBy('alice').filter((r) => r.status === 200);
       expect(aliceRequests.some((r) => r.granted.some((g) => g.name === 'library/nginx' && g.actions.includes('push')))).toBe(true);
     });
@@ -211,7 +208,10 @@ describe('upstream test infrastructure', () => {
 
       const layout = path.join(work, 'through-proxy');
       expect(await skopeo.copy(`docker://${proxy.host}/library/app:1`, `oci:${layout}:1`)).toBe(app.manifest.digest);
-      const fetchedBlobs = proxy.matching('GET', /\/blobs\//).filter((r) => r.status === 200).map((r) => r.path.split('/').pop());
+      const fetchedBlobs = proxy
+        .matching('GET', /\/blobs\//)
+        .filter((r) => r.status === 200)
+        .map((r) => r.path.split('/').pop());
       expect(new Set(fetchedBlobs)).toEqual(new Set([app.config.digest, ...app.layers.map((l) => l.digest)]));
       expect(proxy.countMatching('*', /\/blobs\//)).toBe(proxy.countMatching('GET', /\/blobs\//) + proxy.countMatching('HEAD', /\/blobs\//));
     });
@@ -276,9 +276,7 @@ describe('upstream test infrastructure', () => {
 
       // Every request counted, whether forwarded or answered by a rule.
       expect(proxy.countMatching('GET', /\/manifests\/1$/)).toBeGreaterThanOrEqual(4);
-      expect(proxy.requests.filter((r) => r.tampered.includes('respond')).map((r) => r.status)).toEqual(
-        expect.arrayContaining([503, 503, 429, 503]),
-      );
+      expect(proxy.requests.filter((r) => r.tampered.includes('respond')).map((r) => r.status)).toEqual(expect.arrayContaining([503, 503, 429, 503]));
     });
 
     it('delays and truncates matching requests', async () => {
@@ -351,7 +349,14 @@ describe('upstream test infrastructure', () => {
       // Distribution stores what it proxied in the background, possibly after the client is done.
       const blobFile = (digest: string) => path.join(cache.storageDir, 'docker/registry/v2/blobs/sha256', digest.slice(7, 9), digest.slice(7), 'data');
       for (const blob of [app.config, ...app.layers]) {
-        await eventually(async () => expect(await fs.stat(blobFile(blob.digest)).then(() => true, () => false)).toBe(true));
+        await eventually(async () =>
+          expect(
+            await fs.stat(blobFile(blob.digest)).then(
+              () => true,
+              () => false,
+            ),
+          ).toBe(true),
+        );
       }
 
       await upstream.down();

@@ -339,7 +339,15 @@ describe('virtual repositories: access and the resolve endpoint', () => {
       proxy.clearRequests();
 
       const held = await resolveVirtual(server, key, name, '1');
-      expect(held).toMatchObject({ repository: key, image: name, reference: '1', servedBy: l2, digest: b.manifest.digest, mediaType: b.manifest.mediaType, priorityResolution: 'off' });
+      expect(held).toMatchObject({
+        repository: key,
+        image: name,
+        reference: '1',
+        servedBy: l2,
+        digest: b.manifest.digest,
+        mediaType: b.manifest.mediaType,
+        priorityResolution: 'off',
+      });
       expect(held.steps).toEqual([
         { repository: l1, pass: 'held', result: 'missing' },
         { repository: l2, pass: 'held', result: 'found', digest: b.manifest.digest },

@@ -251,7 +251,13 @@ describe('virtual repositories: admin API', () => {
 
     it('remote-only fields on a virtual, and virtual-only fields on local and remote repositories', async () => {
       const member = await local();
-      for (const [field, value] of [['url', fixture.proxy.url], ['username', 'alice'], ['password', 'secret'], ['metadataRetrievalCachePeriod', 60], ['offline', true]] as const) {
+      for (const [field, value] of [
+        ['url', fixture.proxy.url],
+        ['username', 'alice'],
+        ['password', 'secret'],
+        ['metadataRetrievalCachePeriod', 60],
+        ['offline', true],
+      ] as const) {
         const key = freshKey('mixed');
         expectProblem(await putRepository(server, key, { rclass: 'virtual', packageType: 'docker', repositories: [member], [field]: value }), 400, field);
         await expectAbsent(key);
@@ -381,7 +387,12 @@ describe('virtual repositories: admin API', () => {
       const described = await updateRepositoryFields(server, key, { description: 'second', anonymousRead: true });
       expect(described).toEqual({ ...reordered, description: 'second', anonymousRead: true, updatedAt: expect.any(String) });
 
-      const flags = await updateRepositoryFields(server, key, { priorityResolution: false, resolveDockerTagsByTimestamp: true, includesPattern: '**', excludesPattern: 'secret/**' });
+      const flags = await updateRepositoryFields(server, key, {
+        priorityResolution: false,
+        resolveDockerTagsByTimestamp: true,
+        includesPattern: '**',
+        excludesPattern: 'secret/**',
+      });
       expect(flags).toEqual({
         ...described,
         priorityResolution: false,
@@ -406,7 +417,7 @@ describe('virtual repositories: admin API', () => {
   });
 
   describe('the deployment target stays a flattened member', () => {
-    it('changing a nested virtual so that it no longer holds a parent\'s deployment target is refused, or clears the target', async () => {
+    it("changing a nested virtual so that it no longer holds a parent's deployment target is refused, or clears the target", async () => {
       const [l1, l2] = [await local('l1'), await local('l2')];
       const inner = freshKey('inner');
       const parent = freshKey('parent');

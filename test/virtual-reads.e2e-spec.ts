@@ -463,49 +463,52 @@ describe('virtual repositories: reads', () => {
   });
 
   describe('listings', () => {
-    it.each(PATH_FORMS.map((form) => [form.label, form] as const))('tags/list on %s: the union of the members\' tags, byte-sorted, de-duplicated, paginated', async (_label, form) => {
-      const [l1, l2] = [await local('l1'), await local('l2')];
-      const name = imageName('tags');
-      const image = buildImage({ layerCount: 1 });
-      const firstTags = ['1.0', 'a', 'B', 'latest', 'v1-rc'];
-      const secondTags = ['a', 'b', 'Z9', '_x', '1.0', 'v1.10', 'a.b'];
-      await pushTo(l1, name, firstTags[0], image);
-      for (const tag of firstTags.slice(1)) expectStatus(await pushManifest(server, V2_FORM.base(l1, name), tag, image.manifest.bytes, image.manifest.mediaType), 201);
-      await pushTo(l2, name, secondTags[0], image);
-      for (const tag of secondTags.slice(1)) expectStatus(await pushManifest(server, V2_FORM.base(l2, name), tag, image.manifest.bytes, image.manifest.mediaType), 201);
-      const key = await virtual([l1, l2]);
-      const base = form.base(key, name);
-      const expected = sortedUnion(firstTags, secondTags);
-      expect(expected).toHaveLength(10);
+    it.each(PATH_FORMS.map((form) => [form.label, form] as const))(
+      "tags/list on %s: the union of the members' tags, byte-sorted, de-duplicated, paginated",
+      async (_label, form) => {
+        const [l1, l2] = [await local('l1'), await local('l2')];
+        const name = imageName('tags');
+        const image = buildImage({ layerCount: 1 });
+        const firstTags = ['1.0', 'a', 'B', 'latest', 'v1-rc'];
+        const secondTags = ['a', 'b', 'Z9', '_x', '1.0', 'v1.10', 'a.b'];
+        await pushTo(l1, name, firstTags[0], image);
+        for (const tag of firstTags.slice(1)) expectStatus(await pushManifest(server, V2_FORM.base(l1, name), tag, image.manifest.bytes, image.manifest.mediaType), 201);
+        await pushTo(l2, name, secondTags[0], image);
+        for (const tag of secondTags.slice(1)) expectStatus(await pushManifest(server, V2_FORM.base(l2, name), tag, image.manifest.bytes, image.manifest.mediaType), 201);
+        const key = await virtual([l1, l2]);
+        const base = form.base(key, name);
+        const expected = sortedUnion(firstTags, secondTags);
+        expect(expected).toHaveLength(10);
 
-      const all = await tagsVia(key, name, '', form);
-      expectStatus(all, 200);
-      expect(all.headers.get('content-type')).toMatch(/^application\/json/);
-      expect(all.json).toEqual({ name: form === V2_FORM ? `${key}/${name}` : name, tags: expected });
-      expect(all.headers.get('link')).toBeNull();
+        const all = await tagsVia(key, name, '', form);
+        expectStatus(all, 200);
+        expect(all.headers.get('content-type')).toMatch(/^application\/json/);
+        expect(all.json).toEqual({ name: form === V2_FORM ? `${key}/${name}` : name, tags: expected });
+        expect(all.headers.get('link')).toBeNull();
 
-      const first = await tagsVia(key, name, '?n=3', form);
-      expectStatus(first, 200);
-      expect(first.json.tags).toEqual(expected.slice(0, 3));
-      expect(nextLink(first.headers)).toBe(`${base}tags/list?n=3&last=${expected[2]}`);
-      const pages = await allPages(server, `${base}tags/list?n=3`, 'tags');
-      expect(pages.map((p) => p.length)).toEqual([3, 3, 3, 1]);
-      expect(pages.flat()).toEqual(expected);
-      const exact = await allPages(server, `${base}tags/list?n=5`, 'tags');
-      expect(exact.map((p) => p.length)).toEqual([5, 5]);
+        const first = await tagsVia(key, name, '?n=3', form);
+        expectStatus(first, 200);
+        expect(first.json.tags).toEqual(expected.slice(0, 3));
+        expect(nextLink(first.headers)).toBe(`${base}tags/list?n=3&last=${expected[2]}`);
+        const pages = await allPages(server, `${base}tags/list?n=3`, 'tags');
+        expect(pages.map((p) => p.length)).toEqual([3, 3, 3, 1]);
+        expect(pages.flat()).toEqual(expected);
+        const exact = await allPages(server, `${base}tags/list?n=5`, 'tags');
+        expect(exact.map((p) => p.length)).toEqual([5, 5]);
 
-      const after = await tagsVia(key, name, `?last=${expected[4]}`, form);
-      expect(after.json.tags).toEqual(expected.slice(5));
-      const between = await tagsVia(key, name, '?last=W', form);
-      expect(between.json.tags).toEqual(expected.filter((t) => Buffer.compare(Buffer.from(t), Buffer.from('W')) > 0));
-      expectRegistryError(await tagsVia(key, name, '?n=abc', form), 400, 'PAGINATION_NUMBER_INVALID');
+        const after = await tagsVia(key, name, `?last=${expected[4]}`, form);
+        expect(after.json.tags).toEqual(expected.slice(5));
+        const between = await tagsVia(key, name, '?last=W', form);
+        expect(between.json.tags).toEqual(expected.filter((t) => Buffer.compare(Buffer.from(t), Buffer.from('W')) > 0));
+        expectRegistryError(await tagsVia(key, name, '?n=abc', form), 400, 'PAGINATION_NUMBER_INVALID');
 
-      // An image only one member knows lists that member's tags; one nobody knows is NAME_UNKNOWN.
-      const lone = imageName('lone');
-      await pushTo(l2, lone, 'x');
-      expect((await tagsVia(key, lone, '', form)).json.tags).toEqual(['x']);
-      expectRegistryError(await tagsVia(key, imageName('nobody'), '', form), 404, 'NAME_UNKNOWN');
-    });
+        // An image only one member knows lists that member's tags; one nobody knows is NAME_UNKNOWN.
+        const lone = imageName('lone');
+        await pushTo(l2, lone, 'x');
+        expect((await tagsVia(key, lone, '', form)).json.tags).toEqual(['x']);
+        expectRegistryError(await tagsVia(key, imageName('nobody'), '', form), 404, 'NAME_UNKNOWN');
+      },
+    );
 
     it("tags/list with priority resolution off includes a remote member's upstream tags", async () => {
       const l1 = await local();
@@ -552,7 +555,7 @@ describe('virtual repositories: reads', () => {
       expect((await tagsVia(key, free)).json.tags).toEqual(['x']);
     });
 
-    it('_catalog on /api/docker/<virtual>/v2/: the union of the members\' images, paginated', async () => {
+    it("_catalog on /api/docker/<virtual>/v2/: the union of the members' images, paginated", async () => {
       const [c1, c2] = [await local('cat1'), await local('cat2')];
       const hub = await remote();
       const image = buildImage({ layerCount: 1 });

@@ -41,17 +41,7 @@ import {
   sha256,
   withQuery,
 } from './helpers/registry-http';
-import {
-  TestUser,
-  bearerFor,
-  createUser,
-  createVirtualRepository,
-  expectManifest,
-  freshKey,
-  getManifest,
-  grant,
-  newUser,
-} from './helpers/virtual-repository';
+import { TestUser, bearerFor, createUser, createVirtualRepository, expectManifest, freshKey, getManifest, grant, newUser } from './helpers/virtual-repository';
 import { WharfTestServer, createLocalRepository, startWharf } from './helpers/wharf-server';
 
 jest.setTimeout(240_000);
@@ -215,7 +205,11 @@ describe('virtual repositories: writes', () => {
         await writeImageSource(layout, image, 'local');
         const localId = await podman.pull(`oci:${layout}:local`);
         const digest = await podman.push(localId, ref(virtualKey, 'ci/podman:1'));
-        expect((await request(server, `/v2/${target}/ci/podman/manifests/1`, { headers: { accept: `${MediaTypes.OciManifest}, ${MediaTypes.DockerManifest}` } })).headers.get('docker-content-digest')).toBe(digest);
+        expect(
+          (await request(server, `/v2/${target}/ci/podman/manifests/1`, { headers: { accept: `${MediaTypes.OciManifest}, ${MediaTypes.DockerManifest}` } })).headers.get(
+            'docker-content-digest',
+          ),
+        ).toBe(digest);
         expect(`sha256:${await podman.pull(ref(virtualKey, 'ci/podman:1'))}`).toBe(image.config.digest);
       } finally {
         await podman.close();
@@ -262,48 +256,58 @@ describe('virtual repositories: writes', () => {
   });
 
   describe('over HTTP', () => {
-    it.each(PATH_FORMS.map((form) => [form.label, form] as const))('a chunked upload through the virtual on %s keeps every Location under that path and lands in the target', async (_label, form) => {
-      const image = `chunked/${form === V2_FORM ? 'v2' : 'api'}`;
-      const base = form.base(virtualKey, image);
-      const bytes = randomBytes(300_000);
-      const digest = sha256(bytes);
+    it.each(PATH_FORMS.map((form) => [form.label, form] as const))(
+      'a chunked upload through the virtual on %s keeps every Location under that path and lands in the target',
+      async (_label, form) => {
+        const image = `chunked/${form === V2_FORM ? 'v2' : 'api'}`;
+        const base = form.base(virtualKey, image);
+        const bytes = randomBytes(300_000);
+        const digest = sha256(bytes);
 
-      const started = await request(server, `${base}blobs/uploads/`, { method: 'POST' });
-      expectStatus(started, 202);
-      let location = absolute(server, started.headers.get('location')!);
-      expect(pathOf(server, location)).toMatch(new RegExp(`^${base}blobs/uploads/[0-9a-f-]{36}`));
-      for (const [start, end] of [[0, 100_000], [100_000, 250_000]]) {
-        const chunk = await request(server, location, {
-          method: 'PATCH',
-          headers: { 'content-type': 'application/octet-stream', 'content-range': `${start}-${end - 1}` },
-          body: bytes.subarray(start, end),
-        });
-        expectStatus(chunk, 202);
-        expect(chunk.headers.get('range')).toBe(`0-${end - 1}`);
-        location = absolute(server, chunk.headers.get('location')!);
-        expect(pathOf(server, location)).toMatch(new RegExp(`^${base}blobs/uploads/`));
-      }
-      const status = await request(server, location);
-      expectStatus(status, 204);
-      expect(status.headers.get('range')).toBe('0-249999');
-      const done = await request(server, withQuery(location, 'digest', digest), { method: 'PUT', body: bytes.subarray(250_000) });
-      expectStatus(done, 201);
-      expect(done.headers.get('docker-content-digest')).toBe(digest);
-      expect(pathOf(server, done.headers.get('location')!)).toBe(`${base}blobs/${digest}`);
+        const started = await request(server, `${base}blobs/uploads/`, { method: 'POST' });
+        expectStatus(started, 202);
+        let location = absolute(server, started.headers.get('location')!);
+        expect(pathOf(server, location)).toMatch(new RegExp(`^${base}blobs/uploads/[0-9a-f-]{36}`));
+        for (const [start, end] of [
+          [0, 100_000],
+          [100_000, 250_000],
+        ]) {
+          const chunk = await request(server, location, {
+            method: 'PATCH',
+            headers: { 'content-type': 'application/octet-stream', 'content-range': `${start}-${end - 1}` },
+            body: bytes.subarray(start, end),
+          });
+          expectStatus(chunk, 202);
+          expect(chunk.headers.get('range')).toBe(`0-${end - 1}`);
+          location = absolute(server, chunk.headers.get('location')!);
+          expect(pathOf(server, location)).toMatch(new RegExp(`^${base}blobs/uploads/`));
+        }
+        const status = await request(server, location);
+        expectStatus(status, 204);
+        expect(status.headers.get('range')).toBe('0-249999');
+        const done = await request(server, withQuery(location, 'digest', digest), { method: 'PUT', body: bytes.subarray(250_000) });
+        expectStatus(done, 201);
+        expect(done.headers.get('docker-content-digest')).toBe(digest);
+        expect(pathOf(server, done.headers.get('location')!)).toBe(`${base}blobs/${digest}`);
 
-      for (const f of PATH_FORMS) {
-        await expectBlobAt(virtualKey, image, digest, bytes, f);
-        await expectBlobAt(target, image, digest, bytes, f);
-      }
-      expectRegistryError(await request(server, `${V2_FORM.base(other, image)}blobs/${digest}`), 404, 'BLOB_UNKNOWN');
-    });
+        for (const f of PATH_FORMS) {
+          await expectBlobAt(virtualKey, image, digest, bytes, f);
+          await expectBlobAt(target, image, digest, bytes, f);
+        }
+        expectRegistryError(await request(server, `${V2_FORM.base(other, image)}blobs/${digest}`), 404, 'BLOB_UNKNOWN');
+      },
+    );
 
     it('a monolithic upload and a manifest PUT through the virtual answer with Locations under the path used', async () => {
       for (const form of PATH_FORMS) {
         const image = `mono/${form === V2_FORM ? 'v2' : 'api'}`;
         const base = form.base(virtualKey, image);
         const built = buildImage({ layerCount: 1 });
-        const blob = await request(server, `${base}blobs/uploads/?digest=${built.layers[0].digest}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: built.layers[0].bytes });
+        const blob = await request(server, `${base}blobs/uploads/?digest=${built.layers[0].digest}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/octet-stream' },
+          body: built.layers[0].bytes,
+        });
         expectStatus(blob, 201);
         expect(pathOf(server, blob.headers.get('location')!)).toBe(`${base}blobs/${built.layers[0].digest}`);
         await pushBlob(server, base, built.config.bytes, built.config.digest);
@@ -489,7 +493,17 @@ describe('virtual repositories: writes', () => {
       body?: unknown;
     }
 
-    const COMPARED_HEADERS = ['content-type', 'docker-content-digest', 'range', 'content-range', 'oci-subject', 'docker-distribution-api-version', 'link', 'www-authenticate', 'accept-ranges'];
+    const COMPARED_HEADERS = [
+      'content-type',
+      'docker-content-digest',
+      'range',
+      'content-range',
+      'oci-subject',
+      'docker-distribution-api-version',
+      'link',
+      'www-authenticate',
+      'accept-ranges',
+    ];
 
     /** Runs the sequence against `base` and returns what each step answered, with Locations relative to `base`. */
     async function runSequence(base: string): Promise<Step[]> {
@@ -508,7 +522,9 @@ describe('virtual repositories: writes', () => {
           const url = new URL(absolute(server, location));
           // Locations follow the path the client used.
           expect({ label, location: url.pathname.startsWith(base) }).toEqual({ label, location: true });
-          headers.location = `<base>${url.pathname.slice(base.length)}`.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>') + ([...url.searchParams.keys()].length ? `?${[...url.searchParams.keys()].sort().join('&')}` : '');
+          headers.location =
+            `<base>${url.pathname.slice(base.length)}`.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>') +
+            ([...url.searchParams.keys()].length ? `?${[...url.searchParams.keys()].sort().join('&')}` : '');
         }
         steps.push({ label, status: res.status, code: res.json?.errors?.[0]?.code, headers, ...(options.body !== undefined ? { body: options.body } : {}) });
         return res;
@@ -518,12 +534,29 @@ describe('virtual repositories: writes', () => {
 
       const started = record('POST upload', await request(server, `${base}blobs/uploads/`, { method: 'POST' }));
       let location = absolute(server, started.headers.get('location')!);
-      const patched = record('PATCH chunk', await request(server, location, { method: 'PATCH', headers: { 'content-type': 'application/octet-stream', 'content-range': `0-${half - 1}` }, body: first.bytes.subarray(0, half) }));
+      const patched = record(
+        'PATCH chunk',
+        await request(server, location, {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/octet-stream', 'content-range': `0-${half - 1}` },
+          body: first.bytes.subarray(0, half),
+        }),
+      );
       location = absolute(server, patched.headers.get('location')!);
       record('GET upload status', await request(server, location));
       record('PUT last chunk', await request(server, withQuery(location, 'digest', first.digest), { method: 'PUT', body: first.bytes.subarray(half) }));
-      record('POST monolithic layer', await request(server, `${base}blobs/uploads/?digest=${second.digest}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: second.bytes }));
-      record('POST monolithic config', await request(server, `${base}blobs/uploads/?digest=${image.config.digest}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: image.config.bytes }));
+      record(
+        'POST monolithic layer',
+        await request(server, `${base}blobs/uploads/?digest=${second.digest}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: second.bytes }),
+      );
+      record(
+        'POST monolithic config',
+        await request(server, `${base}blobs/uploads/?digest=${image.config.digest}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/octet-stream' },
+          body: image.config.bytes,
+        }),
+      );
       record('HEAD blob', await request(server, `${base}blobs/${first.digest}`, { method: 'HEAD' }));
       const got = record('GET blob', await request(server, `${base}blobs/${first.digest}`));
       expect(got.body.equals(first.bytes)).toBe(true);
@@ -541,7 +574,10 @@ describe('virtual repositories: writes', () => {
         const page = await request(server, `${base}tags/list?${query}`);
         record(`tags/list?${query}`, page, { length: false, body: page.json?.tags });
       }
-      record('POST artifact blobs', await request(server, `${base}blobs/uploads/?digest=${EMPTY.digest}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: EMPTY.bytes }));
+      record(
+        'POST artifact blobs',
+        await request(server, `${base}blobs/uploads/?digest=${EMPTY.digest}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: EMPTY.bytes }),
+      );
       await pushBlob(server, base, artifactLayer.bytes, artifactLayer.digest);
       record('PUT referrer', await pushManifest(server, base, referrer.digest, referrer.bytes, referrer.mediaType));
       const referrers = await request(server, `${base}referrers/${image.manifest.digest}`);
@@ -584,7 +620,11 @@ describe('virtual repositories: writes', () => {
       for (const [i, step] of throughVirtual.entries()) expect(step).toEqual(direct[i]);
 
       // What went through the virtual is in the target, under the image name used.
-      expectManifest(await manifestAt(target, `parity/virtual-${suffix}`, referrer.digest, form), { bytes: referrer.bytes, digest: referrer.digest, mediaType: referrer.mediaType });
+      expectManifest(await manifestAt(target, `parity/virtual-${suffix}`, referrer.digest, form), {
+        bytes: referrer.bytes,
+        digest: referrer.digest,
+        mediaType: referrer.mediaType,
+      });
       await expectBlobAt(target, `parity/virtual-${suffix}`, image.layers[0].digest, image.layers[0].bytes, form);
     });
   });

@@ -114,6 +114,12 @@ export async function tagList(ctx: BenchContext): Promise<Row[]> {
       distribution: pick(result.distribution, (r) => r.walk),
       note: `pages: Wharf ${pages(result.wharf)}, Distribution ${pages(result.distribution)} (2.8 ignores n)`,
     },
-    { workload: `tags/list, n=${tagPage}: one page`, unit: 'p50 ms', better: 'lower', wharf: pick(result.wharf, (r) => r.page), distribution: pick(result.distribution, (r) => r.page) },
+    {
+      workload: `tags/list, n=${tagPage}: one page`,
+      unit: 'p50 ms',
+      better: 'lower',
+      wharf: pick(result.wharf, (r) => r.page),
+      distribution: pick(result.distribution, (r) => r.page),
+    },
   ];
 }

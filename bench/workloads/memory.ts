@@ -28,10 +28,11 @@ export async function streamingMemory(ctx: BenchContext): Promise<Row[]> {
     const blob = blobs.get(target.name)!;
     let peakPss = before.pssMiB;
     let largestRss = 0;
-    const sample = () => memoryOf(pid).then((m) => {
-      peakPss = Math.max(peakPss, m.pssMiB);
-      largestRss = Math.max(largestRss, m.largestPeakRssMiB);
-    });
+    const sample = () =>
+      memoryOf(pid).then((m) => {
+        peakPss = Math.max(peakPss, m.pssMiB);
+        largestRss = Math.max(largestRss, m.largestPeakRssMiB);
+      });
     const sampler = setInterval(() => void sample().catch(() => undefined), 20);
     try {
       await client.pushMonolithic('bench/memory', blob, signal);
@@ -49,9 +50,28 @@ export async function streamingMemory(ctx: BenchContext): Promise<Row[]> {
     reset ? undefined : 'RSS peak since process start: the kernel refused to reset VmHWM',
   ].filter(Boolean);
   return [
-    { workload: `peak memory streaming ${size} in and out, all processes (PSS)`, unit: 'MiB', better: 'lower', wharf: pick(result.wharf, (r) => r.peak), distribution: pick(result.distribution, (r) => r.peak), note: notes.join('; ') || undefined },
+    {
+      workload: `peak memory streaming ${size} in and out, all processes (PSS)`,
+      unit: 'MiB',
+      better: 'lower',
+      wharf: pick(result.wharf, (r) => r.peak),
+      distribution: pick(result.distribution, (r) => r.peak),
+      note: notes.join('; ') || undefined,
+    },
     { workload: `  before it`, unit: 'MiB', better: 'lower', wharf: pick(result.wharf, (r) => r.before), distribution: pick(result.distribution, (r) => r.before) },
-    { workload: `  peak minus before`, unit: 'MiB', better: 'lower', wharf: pick(result.wharf, (r) => r.peak - r.before), distribution: pick(result.distribution, (r) => r.peak - r.before) },
-    { workload: `  peak RSS of the largest process`, unit: 'MiB', better: 'lower', wharf: pick(result.wharf, (r) => r.largestRss), distribution: pick(result.distribution, (r) => r.largestRss) },
+    {
+      workload: `  peak minus before`,
+      unit: 'MiB',
+      better: 'lower',
+      wharf: pick(result.wharf, (r) => r.peak - r.before),
+      distribution: pick(result.distribution, (r) => r.peak - r.before),
+    },
+    {
+      workload: `  peak RSS of the largest process`,
+      unit: 'MiB',
+      better: 'lower',
+      wharf: pick(result.wharf, (r) => r.largestRss),
+      distribution: pick(result.distribution, (r) => r.largestRss),
+    },
   ];
 }

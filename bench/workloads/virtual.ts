@@ -126,7 +126,13 @@ export async function virtualRepositories(ctx: BenchContext): Promise<Row[]> {
     measuredRow(`${name}, through it, tag in the first member`, 'req/s', 'higher', manifests.first, ratioNote(manifests.direct, manifests.firstRatio, 'req/s', 0.8)),
     measuredRow(`${name}, through it, tag in the last member`, 'req/s', 'higher', manifests.last, ratioNote(manifests.direct, manifests.lastRatio, 'req/s')),
     measuredRow(`virtual of ${MEMBERS}: blob pull ${size}, warm page cache, direct from the member`, 'MB/s', 'higher', pulls.direct, 'Distribution: direct pull'),
-    measuredRow(`virtual of ${MEMBERS}: blob pull ${size}, warm page cache, through the virtual (blob in the last member)`, 'MB/s', 'higher', pulls.virtual, ratioNote(pulls.direct, pulls.ratio, 'MB/s')),
+    measuredRow(
+      `virtual of ${MEMBERS}: blob pull ${size}, warm page cache, through the virtual (blob in the last member)`,
+      'MB/s',
+      'higher',
+      pulls.virtual,
+      ratioNote(pulls.direct, pulls.ratio, 'MB/s'),
+    ),
   ];
 }
 

@@ -134,10 +134,7 @@ function tarHeader(name: string, size: number, isDir: boolean, mode: number): Bu
  */
 export function randomLayer(size = 1024, format: ImageFormat = 'oci'): Layer {
   const id = randomBytes(6).toString('hex');
-  const tar = tarArchive([
-    { name: 'wharf/' },
-    { name: `wharf/${id}.bin`, content: randomBytes(size) },
-  ]);
+  const tar = tarArchive([{ name: 'wharf/' }, { name: `wharf/${id}.bin`, content: randomBytes(size) }]);
   const bytes = gzipSync(tar);
   const mediaType = format === 'docker' ? MediaTypes.DockerLayerGzip : MediaTypes.OciLayerGzip;
   return { bytes, digest: sha256Digest(bytes), mediaType, diffId: sha256Digest(tar) };
@@ -208,9 +205,7 @@ export interface ImageIndexOptions {
 export function imageIndex(options: ImageIndexOptions): Blob {
   const mediaType = options.mediaType ?? MediaTypes.OciIndex;
   const order = mediaType === MediaTypes.DockerManifestList ? dockerOrder : (d: Descriptor) => d;
-  const manifests = options.manifests.map((child) =>
-    order('manifest' in child ? descriptorOf(child.manifest, { platform: child.platform }) : child),
-  );
+  const manifests = options.manifests.map((child) => order('manifest' in child ? descriptorOf(child.manifest, { platform: child.platform }) : child));
   const body = {
     schemaVersion: 2,
     mediaType,
@@ -334,9 +329,7 @@ export async function readOciLayout(dir: string): Promise<OciLayout> {
       return fs.readFile(path.join(dir, 'blobs', algorithm, hex));
     },
     find: (tag?: string) => {
-      const found = tag === undefined && manifests.length === 1
-        ? manifests[0]
-        : manifests.find((d) => d.annotations?.[REF_NAME] === tag);
+      const found = tag === undefined && manifests.length === 1 ? manifests[0] : manifests.find((d) => d.annotations?.[REF_NAME] === tag);
       if (!found) throw new Error(`no manifest tagged ${tag ?? '(any)'} in ${dir}`);
       return found;
     },

@@ -144,10 +144,12 @@ export class Skopeo {
     const digestFile = path.join(this.dir, `digest-${Date.now()}-${Math.random().toString(36).slice(2)}`);
     const args = [
       'copy',
-      '--authfile', this.authfile,
+      '--authfile',
+      this.authfile,
       '--src-tls-verify=false',
       '--dest-tls-verify=false',
-      '--digestfile', digestFile,
+      '--digestfile',
+      digestFile,
       ...this.creds('--src-creds').filter(() => source.startsWith('docker://')),
       ...this.creds('--dest-creds').filter(() => destination.startsWith('docker://')),
       ...(options.all ? ['--all'] : []),
@@ -236,12 +238,18 @@ export class Podman {
 
   private exec(args: string[], input?: string): Promise<RunResult> {
     const globals = [
-      '--root', path.join(this.dir, 'root'),
-      '--runroot', path.join(this.dir, 'runroot'),
-      '--tmpdir', path.join(this.dir, 'tmp'),
-      '--storage-driver', 'vfs',
-      '--events-backend', 'none',
-      '--cgroup-manager', 'cgroupfs',
+      '--root',
+      path.join(this.dir, 'root'),
+      '--runroot',
+      path.join(this.dir, 'runroot'),
+      '--tmpdir',
+      path.join(this.dir, 'tmp'),
+      '--storage-driver',
+      'vfs',
+      '--events-backend',
+      'none',
+      '--cgroup-manager',
+      'cgroupfs',
     ];
     return run('podman', [...globals, ...args], {
       timeoutMs: this.options.timeoutMs,
@@ -279,10 +287,15 @@ export class Podman {
   async push(localImage: string, destination: string, options: { format?: 'oci' | 'v2s2' } = {}): Promise<string> {
     const digestFile = path.join(this.dir, `digest-${Date.now()}-${Math.random().toString(36).slice(2)}`);
     await this.exec([
-      'push', '--quiet', '--tls-verify=false', '--digestfile', digestFile,
+      'push',
+      '--quiet',
+      '--tls-verify=false',
+      '--digestfile',
+      digestFile,
       ...this.creds(destination),
       ...(options.format ? ['--format', options.format] : []),
-      localImage, destination,
+      localImage,
+      destination,
     ]);
     const digest = await readTrimmed(digestFile);
     await fs.rm(digestFile, { force: true });
@@ -376,7 +389,10 @@ export class DockerCli {
   /** `docker manifest push --insecure LIST`; returns the pushed list's digest. */
   async manifestPush(list: string, options: { purge?: boolean } = {}): Promise<string> {
     const { stdout } = await this.exec(['manifest', 'push', '--insecure', ...(options.purge ? ['--purge'] : []), list]);
-    const digest = stdout.toString().match(/sha256:[a-f0-9]{64}/g)?.pop();
+    const digest = stdout
+      .toString()
+      .match(/sha256:[a-f0-9]{64}/g)
+      ?.pop();
     if (!digest) throw new Error(`docker manifest push printed no digest: ${stdout.toString()}`);
     return digest;
   }

@@ -185,14 +185,7 @@ export function withQuery(location: string, key: string, value: string): string 
   return url.toString();
 }
 
-export async function pushManifest(
-  server: WharfTestServer,
-  base: string,
-  reference: string,
-  manifest: Buffer,
-  mediaType?: string,
-  options: AuthOption = {},
-): Promise<HttpResult> {
+export async function pushManifest(server: WharfTestServer, base: string, reference: string, manifest: Buffer, mediaType?: string, options: AuthOption = {}): Promise<HttpResult> {
   return request(server, `${base}manifests/${reference}`, {
     method: 'PUT',
     headers: mediaType ? { 'content-type': mediaType } : {},

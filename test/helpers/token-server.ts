@@ -126,7 +126,10 @@ export function parseScope(scope: string): RequestedScope | undefined {
   // `repository(plugin)` carries a resource class in parentheses; the type is what precedes it.
   const type = scope.slice(0, first).replace(/\(.*\)$/, '');
   const name = scope.slice(first + 1, last);
-  const actions = scope.slice(last + 1).split(',').filter(Boolean);
+  const actions = scope
+    .slice(last + 1)
+    .split(',')
+    .filter(Boolean);
   return name ? { type, name, actions } : undefined;
 }
 
@@ -155,10 +158,21 @@ async function makeSigningKey(dir: string): Promise<{ key: KeyObject; certPath: 
   const keyPath = path.join(dir, 'key.pem');
   const certPath = path.join(dir, 'cert.pem');
   await execFileAsync('openssl', [
-    'req', '-x509',
-    '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-    '-nodes', '-keyout', keyPath, '-out', certPath,
-    '-days', '2', '-subj', '/CN=wharf-test-token-issuer',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=wharf-test-token-issuer',
   ]);
   const key = createPrivateKey(await fs.readFile(keyPath));
   const certDer = new X509Certificate(await fs.readFile(certPath)).raw;
@@ -207,7 +221,10 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
       for await (const chunk of req) chunks.push(chunk as Buffer);
       for (const [k, v] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) params.append(k, v);
     }
-    const scopes = params.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
+    const scopes = params
+      .getAll('scope')
+      .flatMap((s) => s.split(' '))
+      .filter(Boolean);
     let creds = parseBasic(req.headers.authorization);
     if (!creds && req.method === 'POST' && params.get('grant_type') === 'password') {
       creds = { username: params.get('username') ?? '', password: params.get('password') ?? '' };
@@ -230,8 +247,7 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(body));
     };
-    const unauthorized = (message: string): void =>
-      reply(401, { errors: [{ code: 'UNAUTHORIZED', message }] }, { 'www-authenticate': 'Basic realm="wharf-test-token-server"' });
+    const unauthorized = (message: string): void => reply(401, { errors: [{ code: 'UNAUTHORIZED', message }] }, { 'www-authenticate': 'Basic realm="wharf-test-token-server"' });
 
     if (url.pathname !== '/token' || (req.method !== 'GET' && req.method !== 'POST')) {
       reply(404, { errors: [{ code: 'NOT_FOUND', message: `${req.method} ${url.pathname}` }] });

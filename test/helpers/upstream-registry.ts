@@ -158,13 +158,7 @@ export async function startUpstreamRegistry(options: UpstreamRegistryOptions = {
  * (`127.0.0.1:PORT`): an UpstreamRegistry, a DistributionRegistry, a TamperProxy. Returns the
  * pushed manifest's digest, which is the built manifest's: skopeo preserves it.
  */
-export async function seedImage(
-  upstream: { host: string },
-  name: string,
-  tag: string,
-  built: BuiltImage | BuiltIndex,
-  creds?: Credentials,
-): Promise<string> {
+export async function seedImage(upstream: { host: string }, name: string, tag: string, built: BuiltImage | BuiltIndex, creds?: Credentials): Promise<string> {
   const skopeo = await Skopeo.create({ creds });
   try {
     const source = await writeImageSource(path.join(skopeo.dir, 'source'), built, tag);

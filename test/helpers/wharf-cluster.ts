@@ -58,7 +58,17 @@ export async function spawnWharf(env: Record<string, string>, options: SpawnOpti
   const password = 'cluster-admin-password';
   const child = spawn(process.execPath, [MAIN], {
     // An empty DATABASE_URL is none: the embedded database.
-    env: { ...process.env, PORT: String(port), WHARF_HOST: '127.0.0.1', WHARF_DATA_DIR: dataDir, DATABASE_URL: database?.url ?? '', WHARF_ADMIN_PASSWORD: password, LOG_LEVEL: 'info', WHARF_SHUTDOWN_GRACE_SECONDS: '1', ...env },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      WHARF_HOST: '127.0.0.1',
+      WHARF_DATA_DIR: dataDir,
+      DATABASE_URL: database?.url ?? '',
+      WHARF_ADMIN_PASSWORD: password,
+      LOG_LEVEL: 'info',
+      WHARF_SHUTDOWN_GRACE_SECONDS: '1',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));

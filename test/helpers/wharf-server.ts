@@ -31,7 +31,16 @@ export async function startWharf(env: Record<string, string> = {}): Promise<Whar
   const databaseUrl = env.DATABASE_URL ?? own!.url;
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-e2e-'));
   const admin = { username: 'admin', password: env.WHARF_ADMIN_PASSWORD ?? `admin-${randomBytes(12).toString('hex')}` };
-  const config = loadConfig({ WHARF_ADMIN_PASSWORD: admin.password, PORT: '0', WHARF_HOST: '127.0.0.1', WHARF_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, LOG_LEVEL: process.env.WHARF_TEST_LOG_LEVEL ?? 'warn', WHARF_SHUTDOWN_GRACE_SECONDS: '1', ...env });
+  const config = loadConfig({
+    WHARF_ADMIN_PASSWORD: admin.password,
+    PORT: '0',
+    WHARF_HOST: '127.0.0.1',
+    WHARF_DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: process.env.WHARF_TEST_LOG_LEVEL ?? 'warn',
+    WHARF_SHUTDOWN_GRACE_SECONDS: '1',
+    ...env,
+  });
   const wharf = await boot(config);
   const host = wharf.address;
   return {

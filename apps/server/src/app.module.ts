@@ -31,7 +31,14 @@ export class AppModule implements NestModule {
   static forRoot(config: WharfConfig, databaseUrl: string, poolSize?: number): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(databaseUrl, { poolSize, shared: !!config.databaseUrl }), AuthModule, PassportModule, RegistryModule, SecurityModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule.forRoot(databaseUrl, { poolSize, shared: !!config.databaseUrl }),
+        AuthModule,
+        PassportModule,
+        RegistryModule,
+        SecurityModule,
+      ],
       // Registry routes are not controllers: RegistryLane serves them ahead of Nest's router.
       controllers: [HealthController, TokenController, RepositoriesController],
       providers: [

@@ -34,7 +34,12 @@ export async function startWharf(config: WharfConfig, logger = new JsonLogger(co
   // data directory: blobs are written by rename, and the database is the truth.
   const lock = config.databaseUrl ? undefined : await DataDirLock.acquire(config.dataDir);
   if (lock?.kind === 'pid-file') {
-    logger.warn({ msg: `the flock command is missing: ${lock.file} holds this process's pid instead of an OS lock; if a start is refused naming a live process that is no Wharf, delete that file` }, 'Wharf');
+    logger.warn(
+      {
+        msg: `the flock command is missing: ${lock.file} holds this process's pid instead of an OS lock; if a start is refused naming a live process that is no Wharf, delete that file`,
+      },
+      'Wharf',
+    );
   }
   let embedded: EmbeddedDatabase | undefined;
   try {

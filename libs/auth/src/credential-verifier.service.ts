@@ -34,9 +34,7 @@ export class CredentialVerifier {
 
   async verifyLogin(username: string, secret: string, clientAddress: string): Promise<Principal> {
     this.limiter.assertAllowed(username, clientAddress);
-    const principal = parseAccessTokenSecret(secret)
-      ? await this.verifyAccessToken(secret, username)
-      : await this.verifyPassword(username, secret);
+    const principal = parseAccessTokenSecret(secret) ? await this.verifyAccessToken(secret, username) : await this.verifyPassword(username, secret);
     if (!principal) {
       this.limiter.recordFailure(username, clientAddress);
       throw new RegistryError('UNAUTHORIZED', 'invalid username or password');

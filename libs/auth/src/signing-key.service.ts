@@ -30,7 +30,10 @@ export class SigningKeyService implements OnModuleInit {
     }
     const publicKey = createPublicKey(this.privateKey);
     this.publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
-    this.keyId = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 32);
+    this.keyId = createHash('sha256')
+      .update(publicKey.export({ type: 'spki', format: 'der' }))
+      .digest('hex')
+      .slice(0, 32);
   }
 
   get signingKey(): KeyObject {

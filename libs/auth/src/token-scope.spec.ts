@@ -9,8 +9,6 @@ describe('parseScopes', () => {
     ]);
   });
   it('keeps colons inside the name and drops malformed entries', () => {
-    expect(parseScopes(['repository:host:5000/app:pull', 'nonsense', 'repository:'])).toEqual([
-      { type: 'repository', name: 'host:5000/app', actions: ['pull'] },
-    ]);
+    expect(parseScopes(['repository:host:5000/app:pull', 'nonsense', 'repository:'])).toEqual([{ type: 'repository', name: 'host:5000/app', actions: ['pull'] }]);
   });
 });

@@ -16,7 +16,10 @@ export function parseScopes(params: string[]): ScopeEntry[] {
     const first = raw.indexOf(':');
     const last = raw.lastIndexOf(':');
     if (first <= 0 || last === first) continue;
-    const actions = raw.slice(last + 1).split(',').filter(Boolean);
+    const actions = raw
+      .slice(last + 1)
+      .split(',')
+      .filter(Boolean);
     entries.push({ type: raw.slice(0, first), name: raw.slice(first + 1, last), actions });
   }
   return entries;

@@ -18,7 +18,12 @@ import { TagQueries } from './queries/tag.queries';
 import { UploadSessionQueries } from './queries/upload-session.queries';
 
 const QUERIES = [
-  RepositoryQueries, ImageQueries, ManifestQueries, TagQueries, BlobQueries, UploadSessionQueries,
+  RepositoryQueries,
+  ImageQueries,
+  ManifestQueries,
+  TagQueries,
+  BlobQueries,
+  UploadSessionQueries,
   HealthQueries,
   UserQueries,
   GroupQueries,

@@ -5,7 +5,10 @@
 export function parseAccept(headers: string | string[] | undefined): string[] {
   if (typeof headers === 'string') return parsedOnce(headers);
   const values = Array.isArray(headers) ? headers : [];
-  return values.flatMap((v) => v.split(',')).map(mediaRange).filter((v) => v.length > 0);
+  return values
+    .flatMap((v) => v.split(','))
+    .map(mediaRange)
+    .filter((v) => v.length > 0);
 }
 
 /**
@@ -18,7 +21,12 @@ const PARSED_LIMIT = 256;
 function parsedOnce(header: string): string[] {
   let parsed = PARSED.get(header);
   if (!parsed) {
-    parsed = Object.freeze(header.split(',').map(mediaRange).filter((v) => v.length > 0)) as string[];
+    parsed = Object.freeze(
+      header
+        .split(',')
+        .map(mediaRange)
+        .filter((v) => v.length > 0),
+    ) as string[];
     if (PARSED.size >= PARSED_LIMIT) PARSED.clear();
     PARSED.set(header, parsed);
   }

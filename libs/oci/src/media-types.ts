@@ -9,12 +9,7 @@ export const MediaType = {
 } as const;
 
 /** Manifest media types Wharf stores and serves. */
-export const MANIFEST_MEDIA_TYPES: readonly string[] = [
-  MediaType.DockerManifest,
-  MediaType.DockerManifestList,
-  MediaType.OciManifest,
-  MediaType.OciIndex,
-];
+export const MANIFEST_MEDIA_TYPES: readonly string[] = [MediaType.DockerManifest, MediaType.DockerManifestList, MediaType.OciManifest, MediaType.OciIndex];
 
 export function isIndexMediaType(mediaType: string): boolean {
   return mediaType === MediaType.OciIndex || mediaType === MediaType.DockerManifestList;

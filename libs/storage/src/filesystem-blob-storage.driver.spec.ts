@@ -123,9 +123,7 @@ describe('FilesystemBlobStorageDriver', () => {
     const second = randomBytes(6000);
     const id = await upload(first);
 
-    await expect(driver.appendUpload(id, failingBody(randomBytes(2500)), { expectedOffset: 4000 })).rejects.toThrow(
-      'connection reset',
-    );
+    await expect(driver.appendUpload(id, failingBody(randomBytes(2500)), { expectedOffset: 4000 })).rejects.toThrow('connection reset');
     await expect(driver.uploadSize(id)).resolves.toBe(4000);
 
     await expect(driver.appendUpload(id, body(second), { expectedOffset: 4000 })).resolves.toBe(10_000);
@@ -263,7 +261,7 @@ describe('FilesystemBlobStorageDriver', () => {
     }
   });
 
-  it('reports an append\'s progress and lets the upload be read while written and after commit', async () => {
+  it("reports an append's progress and lets the upload be read while written and after commit", async () => {
     const id = randomUUID();
     await driver.createUpload(id);
     const data = randomBytes(5 * 1024 * 1024);
@@ -289,10 +287,7 @@ describe('FilesystemBlobStorageDriver', () => {
     const a = randomBytes(50_000);
     const b = randomBytes(50_000);
 
-    const results = await Promise.allSettled([
-      driver.appendUpload(id, body(a), { expectedOffset: 0 }),
-      driver.appendUpload(id, body(b), { expectedOffset: 0 }),
-    ]);
+    const results = await Promise.allSettled([driver.appendUpload(id, body(a), { expectedOffset: 0 }), driver.appendUpload(id, body(b), { expectedOffset: 0 })]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     await expect(driver.uploadSize(id)).resolves.toBe(50_000);
     await expect(driver.commitUpload(id, digestOf(a))).resolves.toEqual({ size: 50_000 });

@@ -45,10 +45,7 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
 
   /** Creates the directory layout. Idempotent; every operation awaits it anyway. */
   init(): Promise<void> {
-    this.ready ??= Promise.all([
-      mkdir(this.blobsDir, { recursive: true }),
-      mkdir(this.uploadsDir, { recursive: true }),
-    ]).then(
+    this.ready ??= Promise.all([mkdir(this.blobsDir, { recursive: true }), mkdir(this.uploadsDir, { recursive: true })]).then(
       () => undefined,
       (err) => {
         this.ready = undefined; // let a later call retry, e.g. after a volume is mounted
@@ -126,12 +123,9 @@ export class FilesystemBlobStorageDriver extends BlobStorageDriver {
       }
       if (previousSize !== options.expectedOffset) {
         await handle.close();
-        throw new RegistryError(
-          'RANGE_INVALID',
-          `upload ${uploadId} holds ${previousSize} bytes but the chunk starts at offset ${options.expectedOffset}`,
-          undefined,
-          { Range: `0-${Math.max(previousSize - 1, 0)}` },
-        );
+        throw new RegistryError('RANGE_INVALID', `upload ${uploadId} holds ${previousSize} bytes but the chunk starts at offset ${options.expectedOffset}`, undefined, {
+          Range: `0-${Math.max(previousSize - 1, 0)}`,
+        });
       }
 
       let received = 0;

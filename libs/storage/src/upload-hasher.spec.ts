@@ -156,12 +156,14 @@ describe('UploadHashingHub', () => {
     const [a, b] = [new FakeWorkerChannel(), new FakeWorkerChannel()];
     hub.serve(a);
     hub.serve(b);
-    const files = await Promise.all(['x', 'y', 'z', 'w'].map(async (name) => {
-      const path = join(dir, name);
-      const data = randomBytes(5_000);
-      await writeFile(path, data);
-      return { name, path, data };
-    }));
+    const files = await Promise.all(
+      ['x', 'y', 'z', 'w'].map(async (name) => {
+        const path = join(dir, name);
+        const data = randomBytes(5_000);
+        await writeFile(path, data);
+        return { name, path, data };
+      }),
+    );
     const [onA, onB] = [a.hasher(), b.hasher()];
     const answers = await Promise.all(files.map(({ name, path, data }, i) => (i % 2 ? onB : onA).digest(name, path, data.length, 'sha256')));
     expect(answers).toEqual(files.map(({ data }) => sha(data)));

@@ -59,7 +59,7 @@ export class RequestAuthenticator {
     });
     if (claims.sub === '') return { principal: ANONYMOUS, tokenAccess: claims.access };
     const principal = await this.credentials.principalForToken(claims.sub, claims.tid);
-    if (!principal) throw new RegistryError('UNAUTHORIZED', 'the token\'s user or access token is no longer valid');
+    if (!principal) throw new RegistryError('UNAUTHORIZED', "the token's user or access token is no longer valid");
     return { principal, tokenAccess: claims.access };
   }
 }

@@ -46,12 +46,15 @@ export class ErrorResponder {
       res.status(error.status).json({ errors: [error.toJSON()] });
     } else {
       const body = exception instanceof HttpException ? exception.getResponse() : undefined;
-      res.status(error.status).type('application/problem+json').json({
-        status: error.status,
-        title: STATUS_CODES[error.status] ?? 'Error',
-        detail: error.message,
-        ...(typeof body === 'object' && body && 'message' in body && Array.isArray(body.message) ? { errors: body.message } : {}),
-      });
+      res
+        .status(error.status)
+        .type('application/problem+json')
+        .json({
+          status: error.status,
+          title: STATUS_CODES[error.status] ?? 'Error',
+          detail: error.message,
+          ...(typeof body === 'object' && body && 'message' in body && Array.isArray(body.message) ? { errors: body.message } : {}),
+        });
     }
   }
 }
@@ -60,7 +63,18 @@ function toRegistryError(exception: unknown): RegistryError {
   if (exception instanceof RegistryError) return exception;
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
-    const code = status === 404 ? 'NAME_UNKNOWN' : status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'DENIED' : status === 429 ? 'TOOMANYREQUESTS' : status === 405 ? 'UNSUPPORTED' : undefined;
+    const code =
+      status === 404
+        ? 'NAME_UNKNOWN'
+        : status === 401
+          ? 'UNAUTHORIZED'
+          : status === 403
+            ? 'DENIED'
+            : status === 429
+              ? 'TOOMANYREQUESTS'
+              : status === 405
+                ? 'UNSUPPORTED'
+                : undefined;
     const body = exception.getResponse();
     const message = typeof body === 'object' && body && 'message' in body ? [body.message].flat().join('; ') : exception.message;
     const error = new RegistryError(code ?? (status >= 500 ? 'UNKNOWN' : 'UNSUPPORTED'), message);

@@ -34,7 +34,10 @@ export function setupOpenApi(app: INestApplication): void {
     // Relative unless a public URL is set: the document is served by the server it describes.
     .addServer(config.publicUrl ?? '/', config.publicUrl ? 'The public URL (WHARF_PUBLIC_URL)' : 'This server')
     .addBasicAuth({ type: 'http', scheme: 'basic', description: 'A user name with its password, or with an access token as the password' }, BASIC_AUTH)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'wharf_<id>_<secret>', description: 'An access token (wharf_...); registry JWTs are refused on /api' }, BEARER_AUTH)
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'wharf_<id>_<secret>', description: 'An access token (wharf_...); registry JWTs are refused on /api' },
+      BEARER_AUTH,
+    )
     // Either one; operations that need something else say so.
     .addSecurityRequirements(BASIC_AUTH)
     .addSecurityRequirements(BEARER_AUTH);

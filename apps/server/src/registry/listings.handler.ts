@@ -42,7 +42,10 @@ export class ListingsHandler {
     if (artifactType !== undefined) ctx.res.set('OCI-Filters-Applied', 'artifactType');
     // A Buffer, not a string: Express appends "; charset=utf-8" to string bodies, and clients
     // compare the referrers Content-Type to the index media type exactly.
-    ctx.res.status(200).type(MediaType.OciIndex).send(Buffer.from(JSON.stringify(index)));
+    ctx.res
+      .status(200)
+      .type(MediaType.OciIndex)
+      .send(Buffer.from(JSON.stringify(index)));
   }
 
   private page(ctx: RegistryContext): PageRequest {

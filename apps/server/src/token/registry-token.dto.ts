@@ -15,7 +15,8 @@ export class RegistryTokenDto {
   issued_at: string;
 
   @ApiPropertyOptional({
-    description: 'Only when asked for (offline_token=true, access_type=offline, or grant_type=refresh_token) and never to anonymous callers: trade it with grant_type=refresh_token',
+    description:
+      'Only when asked for (offline_token=true, access_type=offline, or grant_type=refresh_token) and never to anonymous callers: trade it with grant_type=refresh_token',
   })
   refresh_token?: string;
 }

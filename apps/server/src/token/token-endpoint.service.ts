@@ -44,7 +44,7 @@ export class TokenEndpoint {
           throw new RegistryError('UNAUTHORIZED', `invalid refresh token: ${(err as Error).message}`);
         }
         const principal = await this.credentials.principalForToken(claims.sub, claims.tid);
-        if (!principal) throw new RegistryError('UNAUTHORIZED', 'the refresh token\'s user or access token is no longer valid');
+        if (!principal) throw new RegistryError('UNAUTHORIZED', "the refresh token's user or access token is no longer valid");
         return principal;
       }
       default:

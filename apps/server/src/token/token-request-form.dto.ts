@@ -17,7 +17,7 @@ export class TokenRequestFormDto {
   @ApiPropertyOptional({ description: 'Space-separated scopes, e.g. `repository:docker-local/app:pull,push`', example: 'repository:docker-local/app:pull,push' })
   scope?: string;
 
-  @ApiPropertyOptional({ description: 'The service the token is for; tokens always name this server\'s (WHARF_AUTH_SERVICE, default wharf)', example: 'wharf' })
+  @ApiPropertyOptional({ description: "The service the token is for; tokens always name this server's (WHARF_AUTH_SERVICE, default wharf)", example: 'wharf' })
   service?: string;
 
   @ApiPropertyOptional({ description: 'The client, e.g. docker; accepted and not checked', example: 'docker' })

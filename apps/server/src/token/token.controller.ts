@@ -30,11 +30,18 @@ export class TokenController {
   @Get()
   @ApiOperation({
     summary: 'Get a registry token (Docker token spec)',
-    description: 'With Basic credentials (password or access token), Bearer with an access token (wharf_...), or none (anonymous). A registry JWT is no credential for another token.',
+    description:
+      'With Basic credentials (password or access token), Bearer with an access token (wharf_...), or none (anonymous). A registry JWT is no credential for another token.',
   })
   @ApiOptionalCredentials()
   @ApiOkResponse({ type: RegistryTokenDto, description: GRANTED })
-  @ApiQuery({ name: 'service', required: false, type: String, description: "Accepted as sent; tokens always name this server's service (WHARF_AUTH_SERVICE, default wharf)", example: 'wharf' })
+  @ApiQuery({
+    name: 'service',
+    required: false,
+    type: String,
+    description: "Accepted as sent; tokens always name this server's service (WHARF_AUTH_SERVICE, default wharf)",
+    example: 'wharf',
+  })
   @ApiQuery({
     name: 'scope',
     required: false,

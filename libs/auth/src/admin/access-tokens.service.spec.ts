@@ -72,7 +72,7 @@ describe('AccessTokensService', () => {
       expect(store.tokens.size).toBe(0);
     });
 
-    it('needs a password login: 401 anonymous, 403 through an access token (even an admin\'s)', async () => {
+    it("needs a password login: 401 anonymous, 403 through an access token (even an admin's)", async () => {
       const { service, alice, root } = setup();
       const scope = { tokenId: 't', repositories: ['*'], actions: ['read' as const] };
       await expect(service.create(ANONYMOUS, CI)).rejects.toThrow(UnauthorizedException);
@@ -82,7 +82,7 @@ describe('AccessTokensService', () => {
   });
 
   describe('list', () => {
-    it("shows a user their own tokens only, with flags and without secrets", async () => {
+    it('shows a user their own tokens only, with flags and without secrets', async () => {
       const { service, clock, alice, bob } = setup();
       const mine = await service.create(alice, { ...CI, expiresInSeconds: 60 });
       await service.create(bob, CI);
@@ -154,9 +154,7 @@ describe('AccessTokensService', () => {
       const token = await service.create(alice, CI);
       await expect(service.revoke(bob, token.id)).rejects.toThrow(NotFoundException);
       expect(store.tokens.get(token.id)!.revokedAt).toBeNull();
-      await expect(service.revoke({ ...root, tokenScope: { tokenId: 't', repositories: ['*'], actions: ['manage'] } }, token.id)).rejects.toThrow(
-        NotFoundException,
-      );
+      await expect(service.revoke({ ...root, tokenScope: { tokenId: 't', repositories: ['*'], actions: ['manage'] } }, token.id)).rejects.toThrow(NotFoundException);
       await service.revoke(root, token.id.toUpperCase());
       expect(store.tokens.get(token.id)!.revokedAt).not.toBeNull();
     });

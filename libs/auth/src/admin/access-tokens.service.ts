@@ -123,7 +123,9 @@ function checkName(name: string): string {
 function checkLifetime(seconds: number | undefined): number {
   if (seconds === undefined || seconds === null || seconds === 0) return DEFAULT_TOKEN_LIFETIME_SECONDS;
   if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_TOKEN_LIFETIME_SECONDS) {
-    throw new BadRequestException(`expiresInSeconds must be a whole number from 1 to ${MAX_TOKEN_LIFETIME_SECONDS} (one year), or 0 for the default (${DEFAULT_TOKEN_LIFETIME_SECONDS}, 30 days)`);
+    throw new BadRequestException(
+      `expiresInSeconds must be a whole number from 1 to ${MAX_TOKEN_LIFETIME_SECONDS} (one year), or 0 for the default (${DEFAULT_TOKEN_LIFETIME_SECONDS}, 30 days)`,
+    );
   }
   return seconds;
 }

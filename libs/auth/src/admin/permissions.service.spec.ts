@@ -66,9 +66,7 @@ describe('PermissionsService', () => {
       'principals.users: unknown user: mallory',
     );
     await expect(service.replace(root, 'p', { repositories: ['*'], principals: { groups: { x: [], y: [] } } })).rejects.toThrow('unknown groups: x, y');
-    await expect(service.replace(root, 'p', { repositories: ['*'], principals: { users: JSON.parse('{"__proto__": ["read"]}') } })).rejects.toThrow(
-      BadRequestException,
-    );
+    await expect(service.replace(root, 'p', { repositories: ['*'], principals: { users: JSON.parse('{"__proto__": ["read"]}') } })).rejects.toThrow(BadRequestException);
   });
 
   it('refuses bad repository patterns and names', async () => {

@@ -10,9 +10,7 @@ export function checkRepositoryPatterns(patterns: string[], field: string): stri
   if (patterns.length === 0) throw new BadRequestException(`${field} must name at least one repository key or pattern`);
   for (const pattern of patterns) {
     if (typeof pattern !== 'string' || !REPOSITORY_PATTERN.test(pattern)) {
-      throw new BadRequestException(
-        `${field}: "${String(pattern).slice(0, 80)}" is not a repository key or pattern (lowercase letters, digits, ".", "-" and "*", at most 64)`,
-      );
+      throw new BadRequestException(`${field}: "${String(pattern).slice(0, 80)}" is not a repository key or pattern (lowercase letters, digits, ".", "-" and "*", at most 64)`);
     }
   }
   return [...new Set(patterns)];

@@ -176,21 +176,15 @@ describe('UsersService', () => {
 
     it('refuses a wrong current password (400) and a short new one, changing nothing', async () => {
       const { service, store, alice } = setup();
-      await expect(service.changePassword(alice, { currentPassword: 'wrong', newPassword: 'alice-new-password' }, '10.0.0.1')).rejects.toThrow(
-        'currentPassword is incorrect',
-      );
-      await expect(service.changePassword(alice, { currentPassword: 'alice-password', newPassword: 'short' }, '10.0.0.1')).rejects.toThrow(
-        /newPassword must be 8/,
-      );
+      await expect(service.changePassword(alice, { currentPassword: 'wrong', newPassword: 'alice-new-password' }, '10.0.0.1')).rejects.toThrow('currentPassword is incorrect');
+      await expect(service.changePassword(alice, { currentPassword: 'alice-password', newPassword: 'short' }, '10.0.0.1')).rejects.toThrow(/newPassword must be 8/);
       expect(store.userByName('alice')!.passwordHash).toBe(FakePasswordHasher.hashOf('alice-password'));
     });
 
     it('rate limits guesses of the current password like logins', async () => {
       const { service, alice, clock } = setup();
       for (let i = 0; i < 3; i++) {
-        await expect(service.changePassword(alice, { currentPassword: `guess-${i}`, newPassword: 'alice-new-password' }, '10.0.0.1')).rejects.toThrow(
-          BadRequestException,
-        );
+        await expect(service.changePassword(alice, { currentPassword: `guess-${i}`, newPassword: 'alice-new-password' }, '10.0.0.1')).rejects.toThrow(BadRequestException);
       }
       const right = { currentPassword: 'alice-password', newPassword: 'alice-new-password' };
       await expect(service.changePassword(alice, right, '10.0.0.1')).rejects.toThrow(expect.objectContaining({ code: 'TOOMANYREQUESTS' }));

@@ -9,10 +9,10 @@ export class BlobQueries {
 
   /** The blob's size if the repository links it, else null. */
   async findLinked(repositoryId: string, digest: string): Promise<{ size: number } | null> {
-    const rows = await this.db.query(
-      `SELECT b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest WHERE rb.repository_id = $1 AND rb.digest = $2`,
-      [repositoryId, digest],
-    );
+    const rows = await this.db.query(`SELECT b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest WHERE rb.repository_id = $1 AND rb.digest = $2`, [
+      repositoryId,
+      digest,
+    ]);
     return rows.length ? { size: Number(rows[0].size) } : null;
   }
 

@@ -25,10 +25,7 @@ export class GroupQueries {
 
   /** Inserts a group; returns null when the name is taken. */
   async create(name: string, description: string): Promise<GroupEntity | null> {
-    const rows = await this.db.query(`INSERT INTO groups (name, description) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING id`, [
-      name,
-      description,
-    ]);
+    const rows = await this.db.query(`INSERT INTO groups (name, description) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING id`, [name, description]);
     await this.feed.publish('security');
     return rows.length ? this.findByName(name) : null;
   }
@@ -76,10 +73,7 @@ export class GroupQueries {
   }
 
   async memberNames(groupId: string): Promise<string[]> {
-    const rows = await this.db.query(
-      `SELECT u.username FROM user_groups ug JOIN users u ON u.id = ug.user_id WHERE ug.group_id = $1 ORDER BY u.username`,
-      [groupId],
-    );
+    const rows = await this.db.query(`SELECT u.username FROM user_groups ug JOIN users u ON u.id = ug.user_id WHERE ug.group_id = $1 ORDER BY u.username`, [groupId]);
     return rows.map((r: { username: string }) => r.username);
   }
 }

@@ -119,9 +119,7 @@ export class RepositoryQueries {
   }
 
   private async loadMembers(manager: EntityManager): Promise<Map<string, string[]>> {
-    const rows: Array<{ virtual_id: string; member_id: string }> = await manager.query(
-      `SELECT virtual_id, member_id FROM virtual_members ORDER BY virtual_id, position`,
-    );
+    const rows: Array<{ virtual_id: string; member_id: string }> = await manager.query(`SELECT virtual_id, member_id FROM virtual_members ORDER BY virtual_id, position`);
     const members = new Map<string, string[]>();
     for (const row of rows) members.set(row.virtual_id, [...(members.get(row.virtual_id) ?? []), row.member_id]);
     return members;

@@ -28,18 +28,20 @@ export class TagQueries {
 
   /** Marks a tag as just revalidated (remote repositories: its freshness clock restarts). */
   async touch(repositoryId: string, image: string, name: string): Promise<void> {
-    await this.db.query(
-      `UPDATE tags t SET updated_at = now() FROM images i WHERE i.id = t.image_id AND i.repository_id = $1 AND i.name = $2 AND t.name = $3`,
-      [repositoryId, image, name],
-    );
+    await this.db.query(`UPDATE tags t SET updated_at = now() FROM images i WHERE i.id = t.image_id AND i.repository_id = $1 AND i.name = $2 AND t.name = $3`, [
+      repositoryId,
+      image,
+      name,
+    ]);
     await this.feed.publish('tags');
   }
 
   async delete(repositoryId: string, image: string, name: string): Promise<boolean> {
-    const result = await this.db.query(
-      `DELETE FROM tags t USING images i WHERE i.id = t.image_id AND i.repository_id = $1 AND i.name = $2 AND t.name = $3 RETURNING t.name`,
-      [repositoryId, image, name],
-    );
+    const result = await this.db.query(`DELETE FROM tags t USING images i WHERE i.id = t.image_id AND i.repository_id = $1 AND i.name = $2 AND t.name = $3 RETURNING t.name`, [
+      repositoryId,
+      image,
+      name,
+    ]);
     await this.feed.publish('tags');
     return countRows(result) > 0;
   }

@@ -21,10 +21,7 @@ export class UploadSessionQueries {
    * append, back when acknowledged bytes turn out lost from disk.
    */
   async advance(id: string, from: number, to: number): Promise<boolean> {
-    const result = await this.db.query(
-      `UPDATE upload_sessions SET size = $3, updated_at = now() WHERE id = $1 AND size = $2 RETURNING id`,
-      [id, from, to],
-    );
+    const result = await this.db.query(`UPDATE upload_sessions SET size = $3, updated_at = now() WHERE id = $1 AND size = $2 RETURNING id`, [id, from, to]);
     return countRows(result) > 0;
   }
 

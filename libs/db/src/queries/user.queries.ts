@@ -87,9 +87,7 @@ export class UserQueries {
 
   /** Every user's group names, by user id, in one query (for listings). */
   async groupNamesByUser(): Promise<Map<string, string[]>> {
-    const rows: Array<{ user_id: string; name: string }> = await this.db.query(
-      `SELECT ug.user_id, g.name FROM user_groups ug JOIN groups g ON g.id = ug.group_id ORDER BY g.name`,
-    );
+    const rows: Array<{ user_id: string; name: string }> = await this.db.query(`SELECT ug.user_id, g.name FROM user_groups ug JOIN groups g ON g.id = ug.group_id ORDER BY g.name`);
     const byUser = new Map<string, string[]>();
     for (const row of rows) byUser.set(row.user_id, [...(byUser.get(row.user_id) ?? []), row.name]);
     return byUser;
@@ -97,10 +95,7 @@ export class UserQueries {
 
   groupNames(userId: string): Promise<string[]> {
     return this.groupsByUser.get(userId, async () => {
-      const rows = await this.db.query(
-        `SELECT g.name FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = $1 ORDER BY g.name`,
-        [userId],
-      );
+      const rows = await this.db.query(`SELECT g.name FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = $1 ORDER BY g.name`, [userId]);
       return rows.map((r: { name: string }) => r.name);
     });
   }

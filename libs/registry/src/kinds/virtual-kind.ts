@@ -82,12 +82,15 @@ function checkMemberKeys(keys: string[]): void {
 function planLinks(memberKeys: string[] | undefined, deploymentKey: string | null | undefined): LinksPlanner {
   return (graph, self) => {
     const byKey = new Map(graph.repositories.map((repo) => [repo.key, repo]));
-    const memberIds = memberKeys?.map((key) => {
-      if (key === self.key) throw new BadRequestException(`repositories: ${key} cannot be a member of itself`);
-      const member = byKey.get(key);
-      if (!member) throw new BadRequestException(`repositories: ${key} does not exist`);
-      return member.id;
-    }) ?? graph.members.get(self.id) ?? [];
+    const memberIds =
+      memberKeys?.map((key) => {
+        if (key === self.key) throw new BadRequestException(`repositories: ${key} cannot be a member of itself`);
+        const member = byKey.get(key);
+        if (!member) throw new BadRequestException(`repositories: ${key} does not exist`);
+        return member.id;
+      }) ??
+      graph.members.get(self.id) ??
+      [];
     const current = graph.repositories.find((repo) => repo.id === self.id)!;
     let deploymentId = current.defaultDeploymentRepositoryId;
     if (deploymentKey === null) deploymentId = null;

@@ -84,9 +84,7 @@ export class LocalManifestService {
    * and a subject may be pushed later, as the spec allows.
    */
   private async checkReferences(repo: RepositoryEntity, image: string, parsed: ParsedManifest) {
-    const blobDigests = [parsed.config, ...parsed.layers]
-      .filter((d): d is NonNullable<typeof d> => !!d && !(d.urls && d.urls.length > 0))
-      .map((d) => d.digest);
+    const blobDigests = [parsed.config, ...parsed.layers].filter((d): d is NonNullable<typeof d> => !!d && !(d.urls && d.urls.length > 0)).map((d) => d.digest);
     const childDigests = parsed.manifests.map((d) => d.digest);
     const [linked, children] = await Promise.all([
       this.blobs.linkedDigests(repo.id, blobDigests),

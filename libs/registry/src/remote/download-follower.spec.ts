@@ -44,7 +44,7 @@ describe('DownloadFollower', () => {
     expect(reader.closed).toBe(true);
   });
 
-  it('ends with the download\'s error when it fails, never with a complete-looking body', async () => {
+  it("ends with the download's error when it fails, never with a complete-looking body", async () => {
     const progress = new DownloadProgress();
     const chunks: Buffer[] = [];
     const done = collect(new DownloadFollower(uploadOf(data), data.length, progress), chunks);

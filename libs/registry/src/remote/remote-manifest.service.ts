@@ -48,9 +48,7 @@ export class RemoteManifestService {
     const { repo, image } = target;
     const byDigest = isDigestLike(reference);
     if (!byDigest && !isValidTag(reference)) throw new RegistryError('MANIFEST_UNKNOWN', `invalid tag "${reference.slice(0, 140)}"`);
-    const cached = byDigest
-      ? await this.manifests.findByDigest(repo.id, image, parseDigest(reference).value)
-      : await this.manifests.findByTag(repo.id, image, reference);
+    const cached = byDigest ? await this.manifests.findByDigest(repo.id, image, parseDigest(reference).value) : await this.manifests.findByTag(repo.id, image, reference);
     const result = await this.resolve(target, reference, accept, cached);
     if (!byDigest && !accepts(accept, result.mediaType)) {
       throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is ${result.mediaType}, which the request's Accept header does not allow`);
@@ -82,7 +80,13 @@ export class RemoteManifestService {
     try {
       return await this.revalidate(target, reference, accept, cached);
     } catch (err) {
-      this.logger.warn({ msg: 'upstream failed revalidating a tag; serving the cached manifest', remote: target.repo.key, image: target.image, tag: reference, error: (err as Error).message });
+      this.logger.warn({
+        msg: 'upstream failed revalidating a tag; serving the cached manifest',
+        remote: target.repo.key,
+        image: target.image,
+        tag: reference,
+        error: (err as Error).message,
+      });
       return view(cached);
     }
   }

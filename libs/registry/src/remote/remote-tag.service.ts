@@ -35,7 +35,11 @@ export class RemoteTagService {
         discard(res.body);
         throw new Error(`upstream answered ${res.status}`);
       }
-      const body = JSON.parse((await readCapped(res.body, MAX_TAG_LIST_BYTES, () => new RegistryError('UNAVAILABLE', `the upstream sent a tag list over the ${MAX_TAG_LIST_BYTES}-byte limit`))).toString('utf8')) as { tags?: string[] | null };
+      const body = JSON.parse(
+        (await readCapped(res.body, MAX_TAG_LIST_BYTES, () => new RegistryError('UNAVAILABLE', `the upstream sent a tag list over the ${MAX_TAG_LIST_BYTES}-byte limit`))).toString(
+          'utf8',
+        ),
+      ) as { tags?: string[] | null };
       // Applied here too: some upstreams (Distribution 2.8) ignore n and last and send every tag.
       const tags = (body.tags ?? []).filter((tag) => page.last === undefined || tag > page.last).sort(byteOrder);
       return page.n === undefined ? tags : tags.slice(0, page.n);

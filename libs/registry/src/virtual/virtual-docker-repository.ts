@@ -200,7 +200,7 @@ export class VirtualDockerRepository implements DockerRepository {
 
   openBlob(image: string, blob: BlobStat, range?: ByteRange): Promise<Readable> {
     const source = this.blobSources.get(blob);
-    if (!source) throw new Error('openBlob needs the answer of this repository\'s statBlob');
+    if (!source) throw new Error("openBlob needs the answer of this repository's statBlob");
     return source.openBlob(image, blob, range);
   }
 
@@ -299,7 +299,10 @@ export class VirtualDockerRepository implements DockerRepository {
   private target(image: string): DockerRepository {
     this.checkImage(image);
     if (!this.deployment) {
-      throw new RegistryError('DENIED', `${this.repo.key} is a virtual repository without a default deployment repository: push to one of its local members, or set defaultDeploymentRepo`);
+      throw new RegistryError(
+        'DENIED',
+        `${this.repo.key} is a virtual repository without a default deployment repository: push to one of its local members, or set defaultDeploymentRepo`,
+      );
     }
     return this.deployment;
   }

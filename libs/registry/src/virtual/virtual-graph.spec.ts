@@ -10,10 +10,7 @@ function graph(kinds: Record<string, 'local' | 'remote' | 'virtual'>, members: R
 
 describe('flattenMembers', () => {
   it('expands nested virtuals in place, depth first, each repository once', () => {
-    const g = graph(
-      { v: 'virtual', inner: 'virtual', a: 'local', b: 'remote', c: 'local', d: 'local' },
-      { v: ['a', 'inner', 'c', 'b'], inner: ['b', 'd', 'a'] },
-    );
+    const g = graph({ v: 'virtual', inner: 'virtual', a: 'local', b: 'remote', c: 'local', d: 'local' }, { v: ['a', 'inner', 'c', 'b'], inner: ['b', 'd', 'a'] });
     expect(flattenMembers(g, 'v')).toEqual(['a', 'b', 'd', 'c']);
   });
 

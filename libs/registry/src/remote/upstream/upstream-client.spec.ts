@@ -70,9 +70,14 @@ function bearerUpstream(realm: () => string, validTokens: () => string[]): TestS
       return json(res, 200, { ok: req.url });
     }
     const image = /^\/v2\/(.+)\/manifests\//.exec(req.url ?? '')?.[1] ?? 'x';
-    json(res, 401, { errors: [{ code: 'UNAUTHORIZED' }] }, {
-      'www-authenticate': `Bearer realm="${realm()}",service="test-registry",scope="repository:${image}:pull"`,
-    });
+    json(
+      res,
+      401,
+      { errors: [{ code: 'UNAUTHORIZED' }] },
+      {
+        'www-authenticate': `Bearer realm="${realm()}",service="test-registry",scope="repository:${image}:pull"`,
+      },
+    );
   };
 }
 
@@ -95,7 +100,10 @@ describe('UpstreamClient auth', () => {
     const issued: string[] = [];
     const upstream = await startServer((req, res) => {
       if (req.url?.startsWith('/token')) return tokenRealm(issued, 300)(req, res);
-      bearerUpstream(() => `${upstream.origin}/token`, () => issued)(req, res);
+      bearerUpstream(
+        () => `${upstream.origin}/token`,
+        () => issued,
+      )(req, res);
     });
     const client = makeClient({ url: upstream.origin, username: 'alice', password: 's3cret' });
 
@@ -120,7 +128,12 @@ describe('UpstreamClient auth', () => {
   it('asks a foreign realm for an anonymous token, but sends credentials when it is allow-listed', async () => {
     const issued: string[] = [];
     const realm = await startServer(tokenRealm(issued));
-    const upstream = await startServer(bearerUpstream(() => `${realm.origin}/token`, () => issued));
+    const upstream = await startServer(
+      bearerUpstream(
+        () => `${realm.origin}/token`,
+        () => issued,
+      ),
+    );
 
     const stranger = makeClient({ url: upstream.origin, username: 'alice', password: 's3cret', tokenRealmAllowList: ['auth.docker.io', '127.0.0.1:1'] });
     const res1 = await stranger.request('GET', '/v2/a/manifests/1', { scope: 'repository:a:pull' });
@@ -141,7 +154,12 @@ describe('UpstreamClient auth', () => {
     let t = 1_000_000;
     const issued: string[] = [];
     const realm = await startServer(tokenRealm(issued)); // no expires_in: 60 s
-    const upstream = await startServer(bearerUpstream(() => `${realm.origin}/token`, () => issued));
+    const upstream = await startServer(
+      bearerUpstream(
+        () => `${realm.origin}/token`,
+        () => issued,
+      ),
+    );
     const client = makeClient({ url: upstream.origin }, { now: () => t });
     const get = async (image: string) => {
       const res = await client.request('GET', `/v2/${image}/manifests/1`, { scope: `repository:${image}:pull` });
@@ -177,7 +195,12 @@ describe('UpstreamClient auth', () => {
     const issued: string[] = [];
     let valid: string[] = [];
     const realm = await startServer(tokenRealm(issued, 300));
-    const upstream = await startServer(bearerUpstream(() => `${realm.origin}/token`, () => valid));
+    const upstream = await startServer(
+      bearerUpstream(
+        () => `${realm.origin}/token`,
+        () => valid,
+      ),
+    );
     const client = makeClient({ url: upstream.origin });
     valid = ['tok-1'];
     await text((await client.request('GET', '/v2/a/manifests/1', { scope: 'repository:a:pull' })).body);
@@ -192,7 +215,12 @@ describe('UpstreamClient auth', () => {
   it('hands back the upstream 401 when the realm refuses, and throws when the realm is unreachable', async () => {
     const realm = await startServer((_req, res) => json(res, 403, { details: 'no' }));
     let realmUrl = `${realm.origin}/token`;
-    const upstream = await startServer(bearerUpstream(() => realmUrl, () => []));
+    const upstream = await startServer(
+      bearerUpstream(
+        () => realmUrl,
+        () => [],
+      ),
+    );
     const client = makeClient({ url: upstream.origin }, { maxRetries: 0 });
 
     const res = await client.request('GET', '/v2/a/manifests/1', { scope: 'repository:a:pull' });
@@ -236,7 +264,12 @@ describe('UpstreamClient auth', () => {
   it('does not follow a Bearer challenge when token authentication is disabled', async () => {
     const issued: string[] = [];
     const realm = await startServer(tokenRealm(issued));
-    const upstream = await startServer(bearerUpstream(() => `${realm.origin}/token`, () => issued));
+    const upstream = await startServer(
+      bearerUpstream(
+        () => `${realm.origin}/token`,
+        () => issued,
+      ),
+    );
     const client = makeClient({ url: upstream.origin, username: 'alice', password: 's3cret', enableTokenAuthentication: false });
     const res = await client.request('GET', '/v2/a/manifests/1', { scope: 'repository:a:pull' });
     expect(res.status).toBe(401);
@@ -284,9 +317,7 @@ describe('UpstreamClient redirects', () => {
 
   it('keeps Authorization on a same-origin redirect, never answers a foreign 401, and gives up after 5 redirects', async () => {
     const cdnRealm = await startServer(tokenRealm([]));
-    const foreign = await startServer((_req, res) =>
-      json(res, 401, {}, { 'www-authenticate': `Bearer realm="${cdnRealm.origin}/token",service="cdn", Basic realm="cdn"` }),
-    );
+    const foreign = await startServer((_req, res) => json(res, 401, {}, { 'www-authenticate': `Bearer realm="${cdnRealm.origin}/token",service="cdn", Basic realm="cdn"` }));
     const upstream = await startServer((req, res) => {
       if (req.headers.authorization !== ALICE) return json(res, 401, {}, { 'www-authenticate': 'Basic realm="upstream"' });
       if (req.url === '/v2/a/blobs/moved') return res.writeHead(302, { location: '/v2/a/blobs/here' }).end();
@@ -339,9 +370,7 @@ describe('UpstreamClient retries and timeouts', () => {
   });
 
   it('does not retry a 404 or a 429, and passes Retry-After through', async () => {
-    const upstream = await startServer((req, res) =>
-      req.url === '/v2/limited' ? json(res, 429, {}, { 'retry-after': '17' }) : json(res, 404, {}),
-    );
+    const upstream = await startServer((req, res) => (req.url === '/v2/limited' ? json(res, 429, {}, { 'retry-after': '17' }) : json(res, 404, {})));
     const client = makeClient({ url: upstream.origin });
     const missing = await client.request('GET', '/v2/missing', { scope: '' });
     expect(missing.status).toBe(404);

@@ -6,13 +6,7 @@ import { CircuitBreaker } from './circuit-breaker';
 import { realmMayReceiveCredentials } from './token-realm-policy';
 import { UpstreamUnavailableError } from './upstream-unavailable.error';
 import { FetchedToken, UpstreamTokenCache } from './upstream-token-cache';
-import {
-  UpstreamClientOptions,
-  UpstreamLogger,
-  UpstreamRequestOptions,
-  UpstreamResponse,
-  UpstreamSettings,
-} from './upstream-settings';
+import { UpstreamClientOptions, UpstreamLogger, UpstreamRequestOptions, UpstreamResponse, UpstreamSettings } from './upstream-settings';
 import { AuthChallenge, parseWwwAuthenticate } from './www-authenticate';
 
 type Method = 'GET' | 'HEAD';
@@ -76,9 +70,7 @@ export class UpstreamClient {
     this.logger = options.logger ?? new Logger(UpstreamClient.name);
     this.tokens = new UpstreamTokenCache(now);
     this.basicAuthorization =
-      settings.username !== undefined && settings.username !== ''
-        ? `Basic ${Buffer.from(`${settings.username}:${settings.password ?? ''}`).toString('base64')}`
-        : undefined;
+      settings.username !== undefined && settings.username !== '' ? `Basic ${Buffer.from(`${settings.username}:${settings.password ?? ''}`).toString('base64')}` : undefined;
     this.agent = new Agent({
       connect: { timeout: settings.connectTimeoutMs },
       headersTimeout: settings.socketTimeoutMs,
@@ -173,15 +165,9 @@ export class UpstreamClient {
     return undefined;
   }
 
-  private async answerChallenge(
-    challenged: RawResponse,
-    scope: string,
-    sent: string | undefined,
-  ): Promise<{ authorization: string } | { response: UpstreamResponse }> {
+  private async answerChallenge(challenged: RawResponse, scope: string, sent: string | undefined): Promise<{ authorization: string } | { response: UpstreamResponse }> {
     const challenges = parseWwwAuthenticate(challenged.headers['www-authenticate']);
-    const bearer = this.settings.enableTokenAuthentication
-      ? challenges.find((c) => c.scheme === 'bearer' && c.params.realm)
-      : undefined;
+    const bearer = this.settings.enableTokenAuthentication ? challenges.find((c) => c.scheme === 'bearer' && c.params.realm) : undefined;
     if (bearer) {
       if (sent?.startsWith('Bearer ')) this.tokens.invalidate(scope, sent.slice('Bearer '.length));
       // Keep the 401 to hand back if the realm refuses us, but release its connection first.
@@ -292,7 +278,11 @@ export class UpstreamClient {
 
   private async send(url: URL, method: Method, headers: Record<string, string>): Promise<RawResponse> {
     try {
-      const { statusCode, headers: responseHeaders, body } = await this.agent.request({
+      const {
+        statusCode,
+        headers: responseHeaders,
+        body,
+      } = await this.agent.request({
         origin: url.origin,
         path: url.pathname + url.search,
         method,

@@ -13,10 +13,7 @@ export class UpstreamUnavailableError extends Error {
   /** Whether another attempt could help (connection errors and timeouts). */
   readonly retryable: boolean;
 
-  constructor(
-    message: string,
-    options: { reason?: UpstreamUnavailableReason; upstream?: string; retryable?: boolean; cause?: unknown } = {},
-  ) {
+  constructor(message: string, options: { reason?: UpstreamUnavailableReason; upstream?: string; retryable?: boolean; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.reason = options.reason ?? 'network';
     this.upstream = options.upstream;
