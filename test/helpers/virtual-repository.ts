@@ -3,18 +3,13 @@
 // order, Link pagination) the virtual suites share. Everything goes through the public HTTP API
 // as the admin unless a helper takes an `auth`.
 import { randomBytes } from 'node:crypto';
+import type { ResolutionStep, ResolutionView, VirtualFields } from '@wharf/registry';
 import { MediaTypes } from './oci-image-builder';
 import { HttpResult, RequestAuth, expectStatus, request, sha256 } from './registry-http';
 import { WharfTestServer, basicAuthorization } from './wharf-server';
 
 /** The REST body of a virtual repository (all optional; Artifactory's names). */
-export interface VirtualRepositoryFields {
-  repositories?: string[];
-  defaultDeploymentRepo?: string | null;
-  resolveDockerTagsByTimestamp?: boolean;
-  priorityResolution?: boolean;
-  includesPattern?: string;
-  excludesPattern?: string;
+export interface VirtualRepositoryFields extends VirtualFields {
   description?: string;
   anonymousRead?: boolean;
 }
@@ -116,24 +111,8 @@ export function expectProblem(res: HttpResult, status: number, ...mentions: stri
 
 // --- the resolve endpoint -------------------------------------------------------------------
 
-export interface ResolveStep {
-  repository: string;
-  pass: 'held' | 'upstream';
-  result: 'found' | 'missing' | 'error';
-  digest?: string;
-  message?: string;
-}
-
-export interface ResolveAnswer {
-  repository: string;
-  image: string;
-  reference: string;
-  servedBy: string | null;
-  digest?: string;
-  mediaType?: string;
-  priorityResolution: 'local-only' | 'off' | 'not-applied';
-  steps: ResolveStep[];
-}
+export type ResolveStep = ResolutionStep;
+export type ResolveAnswer = ResolutionView;
 
 /** `GET /api/repositories/<virtual>/resolve?image=&reference=`, unchecked. */
 export function resolveRequest(server: WharfTestServer, key: string, query: { image?: string; reference?: string }, auth?: RequestAuth): Promise<HttpResult> {
