@@ -83,7 +83,7 @@ export class VirtualDockerRepository implements DockerRepository {
     for (const member of this.allMembers) {
       asked += 1;
       if (!(await this.canRead(member))) continue;
-      const manifest = await this.ask(member, 'held', steps, () => member.repository.heldManifest(image, reference, accept));
+      const manifest = await this.ask(member, steps, () => member.repository.heldManifest(image, reference, accept));
       if (manifest) {
         hits.push({ member, manifest });
         if (!byTimestamp) break;
@@ -95,7 +95,7 @@ export class VirtualDockerRepository implements DockerRepository {
     if (priorityOn && !winner?.member.repository.hosted && (await this.ownedLocally(image))) {
       // The first pass stopped at a cache's hit: the local members after it have not answered yet.
       for (const member of await this.members(this.allMembers.slice(asked).filter((each) => each.repository.hosted))) {
-        const manifest = await this.ask(member, 'held', steps, () => member.repository.heldManifest(image, reference, accept));
+        const manifest = await this.ask(member, steps, () => member.repository.heldManifest(image, reference, accept));
         if (manifest) hits.push({ member, manifest });
       }
       winner = pick(
@@ -261,14 +261,14 @@ export class VirtualDockerRepository implements DockerRepository {
   }
 
   /** One member's first-pass answer, recorded; a failing member counts as not holding it. */
-  private async ask(member: VirtualMember, pass: 'held', steps: ResolutionStep[], lookup: () => Promise<HeldManifest | null>): Promise<HeldManifest | null> {
+  private async ask(member: VirtualMember, steps: ResolutionStep[], lookup: () => Promise<HeldManifest | null>): Promise<HeldManifest | null> {
     try {
       const manifest = await lookup();
-      steps.push({ repository: member.key, pass, result: manifest ? 'found' : 'missing', ...(manifest ? { digest: manifest.digest } : {}) });
+      steps.push({ repository: member.key, pass: 'held', result: manifest ? 'found' : 'missing', ...(manifest ? { digest: manifest.digest } : {}) });
       return manifest;
     } catch (err) {
       if (!(err instanceof RegistryError) || err.status >= 500) throw err;
-      steps.push({ repository: member.key, pass, result: 'missing', message: err.message });
+      steps.push({ repository: member.key, pass: 'held', result: 'missing', message: err.message });
       return null;
     }
   }
