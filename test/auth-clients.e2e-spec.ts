@@ -188,11 +188,12 @@ describe('docker CLI (no daemon)', () => {
     expect(again).toMatch(/unauthorized: invalid username or password/);
   });
 
-  it('an access token scoped to another repository logs in but does not read this one', async () => {
+  it('an access token scoped to another repository logs in but does not read this one, and says why', async () => {
     const { token } = await accessToken(alice, [OPEN], ['read', 'write']);
     const cli = await newCli();
     await login(cli, { username: 'alice', password: token });
-    expect(await refused(cli.manifestInspect(ref(`${REPO}/app:1`)))).toMatch(/no such manifest/);
+    // alice reads this repository, so the token's holder is told that only the scope is missing.
+    expect(await refused(cli.manifestInspect(ref(`${REPO}/app:1`)))).toMatch(/denied: the access token does not cover repository/);
     expect(await cli.manifestInspect(ref(`${OPEN}/app:1`))).toEqual(JSON.parse(openSeed.manifest.bytes.toString('utf8')));
   });
 });
