@@ -67,6 +67,11 @@ describe('repository CRUD', () => {
       anonymousRead: false,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
+      // The push rules, off by default (test/push-rules.e2e-spec.ts).
+      allowTagOverwrite: true,
+      maxUniqueTags: 0,
+      mustUseAuthTokenForPush: false,
+      requireSignature: false,
     });
     expect(Number.isNaN(Date.parse(res.json.createdAt))).toBe(false);
 

@@ -15,6 +15,7 @@ import { ImageQueries } from './queries/image.queries';
 import { ManifestQueries } from './queries/manifest.queries';
 import { RepositoryQueries } from './queries/repository.queries';
 import { TagQueries } from './queries/tag.queries';
+import { PushRuleQueries } from './queries/push-rule.queries';
 import { UploadSessionQueries } from './queries/upload-session.queries';
 
 const QUERIES = [
@@ -22,6 +23,7 @@ const QUERIES = [
   ImageQueries,
   ManifestQueries,
   TagQueries,
+  PushRuleQueries,
   BlobQueries,
   UploadSessionQueries,
   HealthQueries,

@@ -63,6 +63,12 @@ export interface AppendRequest {
   length?: number;
 }
 
+/** How the caller of a write authenticated: what a local repository's push rules ask. */
+export interface Writer {
+  /** An access token authenticated the request: directly, or through a registry token obtained with one. */
+  accessToken: boolean;
+}
+
 /**
  * What every repository kind offers the HTTP layer. Only the resolver knows which kind it
  * is talking to; local, remote and virtual repositories implement this one interface.
@@ -84,6 +90,13 @@ export interface DockerRepository {
   readonly hosted: boolean;
   putManifest(image: string, reference: string, content: Buffer, contentType?: string): Promise<{ digest: string; subject?: string }>;
   deleteManifest(image: string, reference: string): Promise<void>;
+  /** Deletes the image with all its tags and manifests (the Docker v1 API's repository deletion). */
+  deleteImage(image: string): Promise<void>;
+  /**
+   * Refuses (DENIED) a writer the push rules of the repository receiving writes to `image`
+   * exclude; called once per write request, after the permission check.
+   */
+  checkWriter(image: string, writer: Writer): void;
   listTags(image: string, page: PageRequest): Promise<string[]>;
   listImages(page: PageRequest): Promise<string[]>;
   referrers(image: string, digest: string, artifactType?: string): Promise<ReferrersIndex>;

@@ -7,5 +7,6 @@ export * from './admin/repository-admin.service';
 export * from './admin/remote-settings-builder';
 export * from './kinds/repository-kind';
 export * from './kinds/virtual-settings';
+export * from './kinds/local-settings';
 export * from './virtual/manifest-resolution';
 export * from './kinds/repository-kinds';

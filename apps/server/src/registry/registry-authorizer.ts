@@ -3,6 +3,7 @@ import { Request } from 'express';
 import { AccessControl, isAnonymous, registryActionsFor } from '@wharf/auth';
 import { WharfConfig } from '@wharf/config';
 import { RegistryError, RegistryRoute } from '@wharf/oci';
+import { RepositoryResolver, Writer } from '@wharf/registry';
 import { Authentication } from '../auth/request-authenticator';
 import { registryChallenge } from '../auth/challenge';
 
@@ -18,13 +19,15 @@ function requiredAction(route: RegistryRoute, method: string): 'pull' | 'push' |
  * Decides registry requests. Not logged in: 401 with a challenge naming the scope. A bearer
  * token lacking an action its user holds: 401 too, so the client fetches a wider token.
  * Logged in without read: 404, exactly as for a repository that does not exist. With read but
- * not the action: 403 DENIED.
+ * not the action: 403 DENIED. A permitted write then meets the push rules of the repository
+ * it lands in (a virtual's deployment target): how the caller authenticated may exclude it.
  */
 @Injectable()
 export class RegistryAuthorizer {
   constructor(
     private readonly access: AccessControl,
     private readonly config: WharfConfig,
+    private readonly resolver: RepositoryResolver,
   ) {}
 
   async authorize(req: Request, auth: Authentication, route: RegistryRoute): Promise<void> {
@@ -35,7 +38,10 @@ export class RegistryAuthorizer {
     const repoKey = route.repoKey!;
     const name = 'image' in route ? `${repoKey}/${route.image}` : repoKey;
     const action = requiredAction(route, req.method) ?? 'pull';
-    if ((await this.actionsFor(auth, repoKey, name)).includes(action)) return;
+    if ((await this.actionsFor(auth, repoKey, name)).includes(action)) {
+      if (action !== 'pull' && 'image' in route) (await this.resolver.resolve(repoKey)).checkWriter(route.image, writerOf(auth));
+      return;
+    }
 
     const scope = `repository:${name}:${action === 'pull' ? 'pull' : `pull,${action}`}`;
     if (isAnonymous(auth.principal)) throw this.unauthorized(req, scope);
@@ -86,4 +92,9 @@ export class RegistryAuthorizer {
   private unauthorized(req: Request, scope?: string, message = 'authentication required'): RegistryError {
     return new RegistryError('UNAUTHORIZED', message, undefined, { 'WWW-Authenticate': registryChallenge(this.config, req, scope) });
   }
+}
+
+/** An access token authenticated the request: as Basic password or bearer, or through the registry token it obtained (`tid`). */
+export function writerOf(auth: Authentication): Writer {
+  return { accessToken: auth.principal.tokenScope !== undefined };
 }

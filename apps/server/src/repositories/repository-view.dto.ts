@@ -31,6 +31,10 @@ export class RepositoryViewDto {
   @ApiPropertyOptional({ description: 'Virtual: the local member receiving pushes', type: String, nullable: true }) defaultDeploymentRepo?: string | null;
   @ApiPropertyOptional({ description: 'Virtual' }) resolveDockerTagsByTimestamp?: boolean;
   @ApiPropertyOptional({ description: 'Virtual' }) priorityResolution?: boolean;
+  @ApiPropertyOptional({ description: 'Local: whether tags may move to other content or be deleted' }) allowTagOverwrite?: boolean;
+  @ApiPropertyOptional({ description: 'Local: tags kept per image, oldest removed first; 0 is unlimited' }) maxUniqueTags?: number;
+  @ApiPropertyOptional({ description: 'Local: writes only with an access token' }) mustUseAuthTokenForPush?: boolean;
+  @ApiPropertyOptional({ description: 'Local: manifests served only once signed' }) requireSignature?: boolean;
 }
 
 export class ResolutionStepDto implements ResolutionStep {

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IMAGE_NAME, REPOSITORY_KEY } from '@wharf/oci';
+import { MAX_UNIQUE_TAGS_LIMIT } from '@wharf/registry';
 
 const RCLASSES = ['local', 'remote', 'virtual'] as const;
 
@@ -99,6 +100,32 @@ class KindFields {
   @IsOptional()
   @IsBoolean()
   priorityResolution?: boolean;
+
+  @ApiPropertyOptional({
+    description:
+      'Local: false refuses (DENIED) moving an existing tag to other content, deleting it, or deleting a manifest that carries tags; pushing the same manifest again succeeds',
+    default: true,
+  })
+  @IsOptional()
+  @IsBoolean()
+  allowTagOverwrite?: boolean;
+
+  @ApiPropertyOptional({ description: 'Local: after a push, the oldest tags of the image beyond this many are removed (manifests stay until GC); 0 is unlimited', default: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_UNIQUE_TAGS_LIMIT)
+  maxUniqueTags?: number;
+
+  @ApiPropertyOptional({ description: 'Local: uploads, manifest pushes and deletions only with an access token, never a password', default: false })
+  @IsOptional()
+  @IsBoolean()
+  mustUseAuthTokenForPush?: boolean;
+
+  @ApiPropertyOptional({ description: "Local: a manifest is served only once a signature (cosign's or Notation's) refers to it; pushing is allowed", default: false })
+  @IsOptional()
+  @IsBoolean()
+  requireSignature?: boolean;
 }
 
 /** The body of PUT (create) and POST (update) /api/repositories/{key}, in Artifactory's shape. */

@@ -1,29 +1,44 @@
-import { Injectable } from '@nestjs/common';
+import { BadRequestException, Injectable } from '@nestjs/common';
 import { ImageQueries, RepositoryEntity } from '@wharf/db';
 import { DockerRepository } from '../docker-repository';
 import { LocalBlobService } from '../local/local-blob.service';
 import { LocalDockerRepository, LocalServices } from '../local/local-docker-repository';
 import { LocalManifestService } from '../local/local-manifest.service';
 import { LocalUploadService } from '../local/local-upload.service';
-import { RepositoryKind, RepositoryOpener, StoredDefinition } from './repository-kind';
+import { LOCAL_DEFAULTS, LOCAL_FIELDS, LocalSettings, MAX_UNIQUE_TAGS_LIMIT, readLocalSettings } from './local-settings';
+import { RepositoryFields, RepositoryKind, RepositoryOpener, StoredDefinition } from './repository-kind';
 
-/** Hosted repositories: no settings of their own. */
+/** Hosted repositories: their settings are the push rules. */
 @Injectable()
 export class LocalKind implements RepositoryKind {
   readonly rclass = 'local' as const;
-  readonly fields = [] as const;
+  readonly fields = LOCAL_FIELDS;
   private readonly services: Omit<LocalServices, 'mountSources'>;
 
   constructor(manifests: LocalManifestService, blobs: LocalBlobService, uploads: LocalUploadService, images: ImageQueries) {
     this.services = { manifests, blobs, uploads, images };
   }
 
-  define(): StoredDefinition {
-    return { settings: {} };
+  define(fields: RepositoryFields, existing?: RepositoryEntity): StoredDefinition {
+    const base = existing ? readLocalSettings(existing.settings) : LOCAL_DEFAULTS;
+    for (const field of ['allowTagOverwrite', 'mustUseAuthTokenForPush', 'requireSignature'] as const) {
+      if (fields[field] !== undefined && typeof fields[field] !== 'boolean') throw new BadRequestException(`${field} must be a boolean`);
+    }
+    const max = fields.maxUniqueTags;
+    if (max !== undefined && (!Number.isSafeInteger(max) || max < 0 || max > MAX_UNIQUE_TAGS_LIMIT)) {
+      throw new BadRequestException(`maxUniqueTags must be an integer from 0 (unlimited) to ${MAX_UNIQUE_TAGS_LIMIT}`);
+    }
+    const settings: LocalSettings = {
+      allowTagOverwrite: fields.allowTagOverwrite ?? base.allowTagOverwrite,
+      maxUniqueTags: max ?? base.maxUniqueTags,
+      mustUseAuthTokenForPush: fields.mustUseAuthTokenForPush ?? base.mustUseAuthTokenForPush,
+      requireSignature: fields.requireSignature ?? base.requireSignature,
+    };
+    return { settings: { ...settings } };
   }
 
-  view(): Record<string, unknown> {
-    return {};
+  view(repo: RepositoryEntity): Record<string, unknown> {
+    return { ...readLocalSettings(repo.settings) };
   }
 
   async open(repo: RepositoryEntity, opener: RepositoryOpener): Promise<DockerRepository> {

@@ -1,10 +1,11 @@
 import type { LinksPlanner, RepositoryClass, RepositoryEntity, RepositoryGraph } from '@wharf/db';
 import type { DockerRepository, ReadFilter } from '../docker-repository';
 import type { RemoteFields } from '../admin/remote-settings-builder';
+import type { LocalFields } from './local-settings';
 import type { VirtualFields } from './virtual-settings';
 
 /** Every field of the repository REST API, in Artifactory's names; each kind takes its own. */
-export interface RepositoryFields extends RemoteFields, VirtualFields {
+export interface RepositoryFields extends LocalFields, RemoteFields, VirtualFields {
   key?: string;
   rclass?: RepositoryClass;
   packageType?: 'docker';

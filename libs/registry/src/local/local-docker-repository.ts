@@ -14,7 +14,9 @@ import {
   ReadFilter,
   ReferrersIndex,
   UploadStatus,
+  Writer,
 } from '../docker-repository';
+import { LocalSettings, readLocalSettings } from '../kinds/local-settings';
 import { LocalBlobService } from './local-blob.service';
 import { LocalManifestService } from './local-manifest.service';
 import { LocalUploadService } from './local-upload.service';
@@ -32,22 +34,30 @@ export interface LocalServices {
 export class LocalDockerRepository implements DockerRepository {
   readonly hasUpstream = false;
   readonly hosted = true;
+  private readonly settings: LocalSettings;
 
   constructor(
     private readonly repo: RepositoryEntity,
     private readonly services: LocalServices,
-  ) {}
+  ) {
+    this.settings = readLocalSettings(repo.settings);
+  }
 
   get key(): string {
     return this.repo.key;
   }
 
-  getManifest(image: string, reference: string, accept: string[]): Promise<ManifestContent> {
-    return this.services.manifests.get(this.repo, image, reference, accept);
+  async getManifest(image: string, reference: string, accept: string[]): Promise<ManifestContent> {
+    const manifest = await this.services.manifests.get(this.repo, image, reference, accept);
+    if (this.settings.requireSignature) await this.services.manifests.checkSigned(this.repo, image, reference, manifest);
+    return manifest;
   }
 
+  /** An unsigned manifest under requireSignature is refused here too: a virtual then shows why. */
   async heldManifest(image: string, reference: string, accept: string[]): Promise<HeldManifest | null> {
-    return this.services.manifests.held(this.repo, image, reference, accept);
+    const manifest = await this.services.manifests.held(this.repo, image, reference, accept);
+    if (manifest && this.settings.requireSignature) await this.services.manifests.checkSigned(this.repo, image, reference, manifest);
+    return manifest;
   }
 
   async hostsImage(image: string): Promise<boolean> {
@@ -55,11 +65,24 @@ export class LocalDockerRepository implements DockerRepository {
   }
 
   putManifest(image: string, reference: string, content: Buffer, contentType?: string) {
-    return this.services.manifests.put(this.repo, image, reference, content, contentType);
+    return this.services.manifests.put(this.repo, image, reference, content, contentType, this.settings);
   }
 
   deleteManifest(image: string, reference: string): Promise<void> {
-    return this.services.manifests.delete(this.repo, image, reference);
+    return this.services.manifests.delete(this.repo, image, reference, this.settings);
+  }
+
+  deleteImage(image: string): Promise<void> {
+    return this.services.manifests.deleteImage(this.repo, image, this.settings);
+  }
+
+  checkWriter(_image: string, writer: Writer): void {
+    if (this.settings.mustUseAuthTokenForPush && !writer.accessToken) {
+      throw new RegistryError(
+        'DENIED',
+        `${this.repo.key} accepts pushes and deletions only with an access token (mustUseAuthTokenForPush), not a password: log in with a token as the password`,
+      );
+    }
   }
 
   listTags(image: string, page: PageRequest): Promise<string[]> {

@@ -1,11 +1,20 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { BlobQueries, ImageQueries, ManifestQueries, RepositoryEntity, TagQueries } from '@wharf/db';
+import { BlobQueries, ImageQueries, ManifestQueries, PushRuleQueries, RepositoryEntity, TagQueries } from '@wharf/db';
 import { ManifestReferenceKind } from '@wharf/db';
 import { MediaType, ParsedManifest, RegistryError, accepts, isDigestLike, isValidTag, parseDigest, parseManifest } from '@wharf/oci';
 import { WharfConfig } from '@wharf/config';
 import { HeldManifest, ManifestContent, PageRequest, ReferrersIndex } from '../docker-repository';
+import { LocalSettings } from '../kinds/local-settings';
+
+/** Artifact types of signatures: cosign's (OCI 1.1 referrers mode) and Notation's. */
+export const SIGNATURE_ARTIFACT_TYPES = ['application/vnd.dev.cosign.artifact.sig.v1+json', 'application/vnd.cncf.notary.signature'];
+/** cosign's tag convention for what it attaches to a digest: signatures, attestations, SBOMs. */
+const COSIGN_TAG = /^[a-z0-9]+-[a-f0-9]{32,}\.(sig|att|sbom)$/;
+
+/** The push rules a write obeys; remote caches write without any. */
+export type PushRules = Pick<LocalSettings, 'allowTagOverwrite' | 'maxUniqueTags'>;
 
 /** Manifests, tags and referrers of local repositories: Postgres only, no disk. */
 @Injectable()
@@ -17,6 +26,7 @@ export class LocalManifestService {
     private readonly manifests: ManifestQueries,
     private readonly tags: TagQueries,
     private readonly blobs: BlobQueries,
+    private readonly rules: PushRuleQueries,
   ) {}
 
   async get(repo: RepositoryEntity, image: string, reference: string, accept: string[]): Promise<ManifestContent> {
@@ -40,7 +50,7 @@ export class LocalManifestService {
     return { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.content.length, content: manifest.content, taggedAt: manifest.tagUpdatedAt };
   }
 
-  async put(repo: RepositoryEntity, image: string, reference: string, content: Buffer, contentType?: string): Promise<{ digest: string; subject?: string }> {
+  async put(repo: RepositoryEntity, image: string, reference: string, content: Buffer, contentType?: string, rules?: PushRules): Promise<{ digest: string; subject?: string }> {
     if (content.length > this.config.maxManifestBytes) {
       throw new RegistryError('MANIFEST_TOO_LARGE', `manifest is ${content.length} bytes; the limit is ${this.config.maxManifestBytes}`);
     }
@@ -53,15 +63,17 @@ export class LocalManifestService {
     }
     const parsed = parseManifest(content, contentType);
     await this.checkReferences(repo, image, parsed);
-    await this.store(repo, image, byDigest ? undefined : reference, digest, content, parsed);
+    await this.store(repo, image, byDigest ? undefined : reference, digest, content, parsed, rules);
     return { digest, subject: parsed.subject?.digest };
   }
 
   /**
    * Records verified manifest bytes (and moves `tag` to them) without checking that what they
-   * reference is stored: a pull-through cache fetches blobs and children lazily.
+   * reference is stored: a pull-through cache fetches blobs and children lazily. With `rules`
+   * (a local repository's push rules), a tag that may not move refuses other content, and the
+   * image's oldest tags beyond `maxUniqueTags` go, all in the same transaction.
    */
-  async store(repo: RepositoryEntity, image: string, tag: string | undefined, digest: string, content: Buffer, parsed: ParsedManifest): Promise<void> {
+  async store(repo: RepositoryEntity, image: string, tag: string | undefined, digest: string, content: Buffer, parsed: ParsedManifest, rules?: PushRules): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const imageId = await this.images.ensure(manager, repo.id, image);
       const manifestId = await this.manifests.upsert(manager, imageId, {
@@ -73,7 +85,19 @@ export class LocalManifestService {
         annotations: parsed.annotations,
         references: referencesOf(parsed),
       });
-      if (tag) await this.tags.upsert(manager, imageId, tag, manifestId);
+      if (!tag) return;
+      if (rules && !rules.allowTagOverwrite) {
+        const held = await this.rules.tagOnce(manager, imageId, tag, manifestId);
+        if (held !== manifestId) {
+          throw new RegistryError(
+            'DENIED',
+            `tag ${tag} of ${repo.key}/${image} already points at other content, and ${repo.key} does not allow tag overwrite (allowTagOverwrite is false): push a new tag`,
+          );
+        }
+      } else {
+        await this.tags.upsert(manager, imageId, tag, manifestId);
+      }
+      if (rules?.maxUniqueTags) await this.rules.pruneTags(manager, imageId, rules.maxUniqueTags, tag);
     });
     if (tag) await this.tags.changed();
   }
@@ -101,8 +125,23 @@ export class LocalManifestService {
     }
   }
 
+  /**
+   * Refuses (DENIED) a manifest of a repository requiring signatures that no signature refers
+   * to. Referrers themselves (signatures, SBOMs, attestations) and cosign's tag-convention
+   * artifacts are served, so `cosign sign` and `cosign verify` work.
+   */
+  async checkSigned(repo: RepositoryEntity, image: string, reference: string, manifest: ManifestContent): Promise<void> {
+    if (COSIGN_TAG.test(reference) || hasSubject(manifest.content)) return;
+    if (await this.rules.isSigned(repo.id, image, manifest.digest, SIGNATURE_ARTIFACT_TYPES)) return;
+    throw new RegistryError(
+      'DENIED',
+      `${repo.key}/${image}@${manifest.digest} is not signed, and ${repo.key} serves only signed manifests (requireSignature): sign it with cosign or Notation first`,
+    );
+  }
+
   /** By digest: the manifest and every tag on it. By tag: only the tag. */
-  async delete(repo: RepositoryEntity, image: string, reference: string): Promise<void> {
+  async delete(repo: RepositoryEntity, image: string, reference: string, rules?: PushRules): Promise<void> {
+    if (rules && !rules.allowTagOverwrite) await this.checkDeletable(repo, image, reference);
     if (isDigestLike(reference)) {
       const deleted = await this.manifests.deleteByDigest(repo.id, image, parseDigest(reference).value);
       if (!deleted) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} not found in ${repo.key}/${image}`);
@@ -110,6 +149,24 @@ export class LocalManifestService {
     }
     const deleted = await this.tags.delete(repo.id, image, assertTag(reference));
     if (!deleted) throw new RegistryError('MANIFEST_UNKNOWN', `tag ${reference} not found in ${repo.key}/${image}`);
+  }
+
+  /** The image with all its tags and manifests; its blobs' links stay for garbage collection. */
+  async deleteImage(repo: RepositoryEntity, image: string, rules?: PushRules): Promise<void> {
+    const tags = await this.rules.tagCount(repo.id, image);
+    if (tags === null) throw new RegistryError('NAME_UNKNOWN', `image ${repo.key}/${image} not found`);
+    if (rules && !rules.allowTagOverwrite && tags > 0) throw overwriteDenied(repo, `deleting ${image} would delete its ${tags} tag(s)`);
+    if (!(await this.rules.deleteImage(repo.id, image))) throw new RegistryError('NAME_UNKNOWN', `image ${repo.key}/${image} not found`);
+  }
+
+  /** Under allowTagOverwrite false a tag stays: neither it nor (by digest) a manifest carrying it may go. */
+  private async checkDeletable(repo: RepositoryEntity, image: string, reference: string): Promise<void> {
+    if (!isDigestLike(reference)) {
+      if (await this.manifests.findByTag(repo.id, image, assertTag(reference))) throw overwriteDenied(repo, `tag ${reference} of ${image} cannot be deleted`);
+      return;
+    }
+    const tags = await this.rules.tagsOn(repo.id, image, parseDigest(reference).value);
+    if (tags.length) throw overwriteDenied(repo, `${reference} carries tag(s) ${tags.slice(0, 10).join(', ')}, which deleting it would delete`);
   }
 
   async listTags(repo: RepositoryEntity, image: string, page: PageRequest): Promise<string[]> {
@@ -141,6 +198,20 @@ function referencesOf(parsed: ParsedManifest): Array<{ kind: ManifestReferenceKi
     ...[...new Set(blobs)].map((digest) => ({ kind: 'blob' as ManifestReferenceKind, digest })),
     ...[...new Set(parsed.manifests.map((d) => d.digest))].map((digest) => ({ kind: 'manifest' as ManifestReferenceKind, digest })),
   ];
+}
+
+function overwriteDenied(repo: RepositoryEntity, what: string): RegistryError {
+  return new RegistryError('DENIED', `${what}: ${repo.key} does not allow tag overwrite or deletion (allowTagOverwrite is false)`);
+}
+
+/** Whether the manifest refers to another (a signature, SBOM or attestation), read from its bytes. */
+function hasSubject(content: Buffer): boolean {
+  try {
+    const body = JSON.parse(content.toString('utf8'));
+    return typeof body?.subject?.digest === 'string';
+  } catch {
+    return false;
+  }
 }
 
 function assertTag(tag: string): string {

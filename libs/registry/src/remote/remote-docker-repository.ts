@@ -86,6 +86,11 @@ export class RemoteDockerRepository implements DockerRepository {
   async deleteManifest(): Promise<void> {
     throw this.readOnly();
   }
+  async deleteImage(): Promise<void> {
+    throw this.readOnly();
+  }
+  /** Nothing is written here: every write is refused as read-only. */
+  checkWriter(): void {}
   async deleteBlob(): Promise<void> {
     throw this.readOnly();
   }

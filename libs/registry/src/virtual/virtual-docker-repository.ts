@@ -14,6 +14,7 @@ import {
   ReadFilter,
   ReferrersIndex,
   UploadStatus,
+  Writer,
 } from '../docker-repository';
 import { imageAllowed } from '../image-patterns';
 import { VirtualSettings } from '../kinds/virtual-settings';
@@ -41,6 +42,8 @@ export class VirtualDockerRepository implements DockerRepository {
   private readonly readable = new Map<string, Promise<boolean>>();
   /** Which member a `statBlob` answer came from, for the `openBlob` that follows it. */
   private readonly blobSources = new WeakMap<BlobStat, DockerRepository>();
+  /** A member's refusal (a push rule such as requireSignature): the answer when no member serves the manifest. */
+  private denied?: RegistryError;
 
   constructor(
     private readonly repo: RepositoryEntity,
@@ -63,7 +66,7 @@ export class VirtualDockerRepository implements DockerRepository {
   async getManifest(image: string, reference: string, accept: string[]): Promise<ManifestContent> {
     const resolution = await this.resolveManifest(image, reference, accept);
     if (resolution.manifest) return resolution.manifest;
-    throw resolution.error ?? new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} not found in ${this.repo.key}/${image}`);
+    throw resolution.error ?? this.denied ?? new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} not found in ${this.repo.key}/${image}`);
   }
 
   async heldManifest(image: string, reference: string, accept: string[]): Promise<HeldManifest | null> {
@@ -139,6 +142,15 @@ export class VirtualDockerRepository implements DockerRepository {
 
   deleteManifest(image: string, reference: string): Promise<void> {
     return this.target(image).deleteManifest(image, reference);
+  }
+
+  deleteImage(image: string): Promise<void> {
+    return this.target(image).deleteImage(image);
+  }
+
+  /** Writes land in the deployment target, so its rules decide. */
+  checkWriter(image: string, writer: Writer): void {
+    this.target(image).checkWriter(image, writer);
   }
 
   // --- listings -------------------------------------------------------------------------------
@@ -268,6 +280,7 @@ export class VirtualDockerRepository implements DockerRepository {
       return manifest;
     } catch (err) {
       if (!(err instanceof RegistryError) || err.status >= 500) throw err;
+      if (err.code === 'DENIED') this.denied ??= err;
       steps.push({ repository: member.key, pass: 'held', result: 'missing', message: err.message });
       return null;
     }

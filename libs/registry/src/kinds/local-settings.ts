@@ -1,0 +1,36 @@
+/** The local-only fields of the repository REST API: push rules (Nitro Repo's and Artifactory's, camelCased). */
+export interface LocalFields {
+  /** false: an existing tag cannot be moved to other content or deleted (pushing the same manifest again is allowed). */
+  allowTagOverwrite?: boolean;
+  /** After a push, tags of the image beyond this many, oldest first, are removed; 0 means unlimited. */
+  maxUniqueTags?: number;
+  /** Pushes and deletions only with an access token, never a password. */
+  mustUseAuthTokenForPush?: boolean;
+  /** A manifest is served only once a signature (cosign or Notation) refers to it. */
+  requireSignature?: boolean;
+}
+
+/** What a local repository keeps in `repositories.settings`. */
+export type LocalSettings = Required<LocalFields>;
+
+export const LOCAL_FIELDS: ReadonlyArray<keyof LocalFields> = ['allowTagOverwrite', 'maxUniqueTags', 'mustUseAuthTokenForPush', 'requireSignature'];
+
+export const LOCAL_DEFAULTS: LocalSettings = {
+  allowTagOverwrite: true,
+  maxUniqueTags: 0,
+  mustUseAuthTokenForPush: false,
+  requireSignature: false,
+};
+
+/** Largest maxUniqueTags accepted: beyond it the rule would never apply anyway. */
+export const MAX_UNIQUE_TAGS_LIMIT = 1_000_000;
+
+/** Stored settings over the defaults (rows written before the rules existed hold none). */
+export function readLocalSettings(stored: Record<string, unknown> | null | undefined): LocalSettings {
+  const settings = { ...LOCAL_DEFAULTS };
+  for (const field of LOCAL_FIELDS) {
+    const value = stored?.[field];
+    if (typeof value === typeof LOCAL_DEFAULTS[field]) (settings as Record<string, unknown>)[field] = value;
+  }
+  return settings;
+}

@@ -1,0 +1,335 @@
+// Push rules of local repositories (allowTagOverwrite, maxUniqueTags, mustUseAuthTokenForPush,
+// requireSignature): set by PUT and POST /api/repositories with validation, off by default, each
+// refusal a DENIED naming its rule, also through a virtual whose deployment target has the rule;
+// and the Docker v1 API's deletions (`DELETE /v1/repositories/...`) as aliases obeying them.
+import { randomBytes } from 'node:crypto';
+import { BuiltImage, MediaTypes, blobOf, buildImage, buildIndex, imageManifest } from './helpers/oci-image-builder';
+import { V2_FORM, expectRegistryError, expectStatus, imageNamer, pushBlobs, pushImage, pushManifest, request } from './helpers/registry-http';
+import {
+  TestUser,
+  bearerFor,
+  createUser,
+  createVirtualRepository,
+  expectProblem,
+  freshKey,
+  getManifest,
+  grant,
+  jsonRequest,
+  newUser,
+  postRepository,
+  putRepository,
+  updateRepositoryFields,
+  viewOf,
+} from './helpers/virtual-repository';
+import { WharfTestServer, basicAuthorization, createLocalRepository, startWharf } from './helpers/wharf-server';
+
+const COSIGN_SIG = 'application/vnd.dev.cosign.artifact.sig.v1+json';
+const NOTATION_SIG = 'application/vnd.cncf.notary.signature';
+const EMPTY = blobOf(Buffer.from('{}'), MediaTypes.OciEmpty);
+
+let server: WharfTestServer;
+const nextImage = imageNamer();
+
+beforeAll(async () => {
+  server = await startWharf();
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+});
+
+async function localRepo(rules: Record<string, unknown> = {}): Promise<string> {
+  const key = freshKey('local');
+  await createLocalRepository(server, key, rules);
+  return key;
+}
+
+function base(key: string, image: string): string {
+  return V2_FORM.base(key, image);
+}
+
+function descriptor(image: BuiltImage) {
+  return { mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.bytes.length };
+}
+
+/** A signature manifest as cosign (OCI 1.1 referrers mode) or Notation pushes it: by digest, with `subject`, over plain HTTP. */
+async function pushSignature(key: string, image: string, subject: { mediaType: string; digest: string; size: number }, artifactType = COSIGN_SIG): Promise<string> {
+  const layer = blobOf(randomBytes(64), artifactType === COSIGN_SIG ? 'application/vnd.dev.cosign.simplesigning.v1+json' : 'application/jose+json');
+  await pushBlobs(server, base(key, image), [EMPTY, layer]);
+  const manifest = imageManifest({ config: EMPTY, layers: [layer], artifactType, subject });
+  const res = await pushManifest(server, base(key, image), manifest.digest, manifest.bytes, manifest.mediaType);
+  expectStatus(res, 201);
+  expect(res.headers.get('oci-subject')).toBe(subject.digest);
+  return manifest.digest;
+}
+
+async function tagsOf(key: string, image: string): Promise<string[]> {
+  const res = await request(server, `${base(key, image)}tags/list`);
+  expectStatus(res, 200);
+  return res.json.tags;
+}
+
+function expectDenied(res: { status: number; json: any; body: Buffer; headers: Headers }, rule: string): void {
+  expectRegistryError(res as any, 403, 'DENIED');
+  expect(res.json.errors[0].message).toContain(rule);
+}
+
+describe('settings', () => {
+  it('are off by default and shown in the view of a local repository', async () => {
+    const key = await localRepo();
+    expect(await viewOf(server, key)).toMatchObject({ allowTagOverwrite: true, maxUniqueTags: 0, mustUseAuthTokenForPush: false, requireSignature: false });
+  });
+
+  it('are set by PUT and changed one by one by POST, the others staying', async () => {
+    const key = freshKey('local');
+    const created = await putRepository(server, key, { rclass: 'local', packageType: 'docker', allowTagOverwrite: false, maxUniqueTags: 5, requireSignature: true });
+    expectStatus(created, 201);
+    expect(created.json).toMatchObject({ allowTagOverwrite: false, maxUniqueTags: 5, mustUseAuthTokenForPush: false, requireSignature: true });
+    const updated = await updateRepositoryFields(server, key, { mustUseAuthTokenForPush: true, maxUniqueTags: 0 });
+    expect(updated).toMatchObject({ allowTagOverwrite: false, maxUniqueTags: 0, mustUseAuthTokenForPush: true, requireSignature: true });
+    expect(await viewOf(server, key)).toMatchObject(updated);
+  });
+
+  it('are validated: a 400 naming the field', async () => {
+    const key = await localRepo();
+    for (const [field, value] of [
+      ['maxUniqueTags', -1],
+      ['maxUniqueTags', 1.5],
+      ['maxUniqueTags', '3'],
+      ['allowTagOverwrite', 'no'],
+      ['mustUseAuthTokenForPush', 1],
+      ['requireSignature', null],
+    ] as const) {
+      expectProblem(await postRepository(server, key, { [field]: value }), 400, field);
+      expectProblem(await putRepository(server, freshKey('local'), { rclass: 'local', packageType: 'docker', [field]: value }), 400, field);
+    }
+    // Rules of local repositories only.
+    expectProblem(await putRepository(server, freshKey('virtual'), { rclass: 'virtual', packageType: 'docker', requireSignature: true }), 400, 'requireSignature');
+    expectProblem(await putRepository(server, freshKey('remote'), { rclass: 'remote', packageType: 'docker', url: 'http://127.0.0.1:9', maxUniqueTags: 2 }), 400, 'maxUniqueTags');
+    expect(await viewOf(server, key)).toMatchObject({ allowTagOverwrite: true, maxUniqueTags: 0 });
+  });
+
+  it('off, a repository lets tags move and go, keeps every tag, serves unsigned manifests and takes passwords', async () => {
+    const key = await localRepo();
+    const image = nextImage();
+    const user = await writer(key);
+    await pushImage(server, base(key, image), buildImage(), '1', { auth: user.basic });
+    const second = await pushImage(server, base(key, image), buildImage(), '1', { auth: user.basic });
+    for (let i = 2; i <= 6; i++) await pushImage(server, base(key, image), buildImage({ layerCount: 1 }), String(i), { auth: user.basic });
+    expect(await tagsOf(key, image)).toEqual(['1', '2', '3', '4', '5', '6']);
+    expectStatus(await getManifest(server, base(key, image), '1'), 200);
+    expect((await getManifest(server, base(key, image), second)).status).toBe(200);
+    expectStatus(await request(server, `${base(key, image)}manifests/1`, { method: 'DELETE', auth: user.basic }), 202);
+    expectStatus(await request(server, `${base(key, image)}manifests/${second}`, { method: 'DELETE', auth: user.basic }), 202);
+  });
+});
+
+describe('allowTagOverwrite: false', () => {
+  it('refuses moving a tag to other content, and takes the same manifest again (CI retries)', async () => {
+    const key = await localRepo({ allowTagOverwrite: false });
+    const image = nextImage();
+    const first = buildImage();
+    const digest = await pushImage(server, base(key, image), first, '1.0');
+    // The identical push again: 201.
+    expectStatus(await pushManifest(server, base(key, image), '1.0', first.manifest.bytes, first.manifest.mediaType), 201);
+
+    const other = buildImage();
+    await pushBlobs(server, base(key, image), [other.config, ...other.layers]);
+    expectDenied(await pushManifest(server, base(key, image), '1.0', other.manifest.bytes, other.manifest.mediaType), 'allowTagOverwrite');
+    expect((await getManifest(server, base(key, image), '1.0')).headers.get('docker-content-digest')).toBe(digest);
+    // The refused push left nothing behind: the other manifest is not stored.
+    expectRegistryError(await getManifest(server, base(key, image), other.manifest.digest), 404, 'MANIFEST_UNKNOWN');
+    // A new tag is fine.
+    expectStatus(await pushManifest(server, base(key, image), '1.1', other.manifest.bytes, other.manifest.mediaType), 201);
+  });
+
+  it('refuses deleting a tag, or by digest a manifest that carries tags; an untagged manifest may go', async () => {
+    const key = await localRepo({ allowTagOverwrite: false });
+    const image = nextImage();
+    const digest = await pushImage(server, base(key, image), buildImage(), 'release');
+    expectDenied(await request(server, `${base(key, image)}manifests/release`, { method: 'DELETE' }), 'allowTagOverwrite');
+    const byDigest = await request(server, `${base(key, image)}manifests/${digest}`, { method: 'DELETE' });
+    expectDenied(byDigest, 'allowTagOverwrite');
+    expect(byDigest.json.errors[0].message).toContain('release');
+    expect(await tagsOf(key, image)).toEqual(['release']);
+
+    const untagged = buildImage();
+    await pushBlobs(server, base(key, image), [untagged.config, ...untagged.layers]);
+    expectStatus(await pushManifest(server, base(key, image), untagged.manifest.digest, untagged.manifest.bytes, untagged.manifest.mediaType), 201);
+    expectStatus(await request(server, `${base(key, image)}manifests/${untagged.manifest.digest}`, { method: 'DELETE' }), 202);
+    // A tag that does not exist: still 404.
+    expectRegistryError(await request(server, `${base(key, image)}manifests/nope`, { method: 'DELETE' }), 404, 'MANIFEST_UNKNOWN');
+  });
+
+  it('applies through a virtual whose deployment target has it', async () => {
+    const key = await localRepo({ allowTagOverwrite: false });
+    const virtual = freshKey('virtual');
+    await createVirtualRepository(server, virtual, { repositories: [key], defaultDeploymentRepo: key });
+    const image = nextImage();
+    await pushImage(server, base(virtual, image), buildImage(), '1');
+    const other = buildImage();
+    await pushBlobs(server, base(virtual, image), [other.config, ...other.layers]);
+    expectDenied(await pushManifest(server, base(virtual, image), '1', other.manifest.bytes, other.manifest.mediaType), 'allowTagOverwrite');
+    expectDenied(await request(server, `${base(virtual, image)}manifests/1`, { method: 'DELETE' }), 'allowTagOverwrite');
+  });
+});
+
+describe('maxUniqueTags', () => {
+  it('removes the oldest tags of the image beyond N after a push (by when each tag was set); manifests stay', async () => {
+    const key = await localRepo({ maxUniqueTags: 3 });
+    const image = nextImage();
+    const other = nextImage();
+    const digests: Record<string, string> = {};
+    for (const tag of ['a', 'b', 'c']) digests[tag] = await pushImage(server, base(key, image), buildImage({ layerCount: 1 }), tag);
+    // Another image of the repository counts on its own.
+    await pushImage(server, base(key, other), buildImage({ layerCount: 1 }), 'x');
+    expect(await tagsOf(key, image)).toEqual(['a', 'b', 'c']);
+
+    digests.d = await pushImage(server, base(key, image), buildImage({ layerCount: 1 }), 'd');
+    expect(await tagsOf(key, image)).toEqual(['b', 'c', 'd']);
+    // Moving `b` makes it the newest: `c` is now the oldest.
+    digests.b = await pushImage(server, base(key, image), buildImage({ layerCount: 1 }), 'b');
+    digests.e = await pushImage(server, base(key, image), buildImage({ layerCount: 1 }), 'e');
+    expect(await tagsOf(key, image)).toEqual(['b', 'd', 'e']);
+    expect(await tagsOf(key, other)).toEqual(['x']);
+    // The pruned tags' manifests are still there by digest (until garbage collection).
+    expectStatus(await getManifest(server, base(key, image), digests.a), 200);
+    expectStatus(await getManifest(server, base(key, image), digests.c), 200);
+    expectRegistryError(await getManifest(server, base(key, image), 'a'), 404, 'MANIFEST_UNKNOWN');
+  });
+
+  it('lowered by POST, applies at the next push; 0 is unlimited', async () => {
+    const key = await localRepo();
+    const image = nextImage();
+    for (const tag of ['1', '2', '3', '4']) await pushImage(server, base(key, image), buildImage({ layerCount: 1 }), tag);
+    await updateRepositoryFields(server, key, { maxUniqueTags: 2 });
+    await pushImage(server, base(key, image), buildImage({ layerCount: 1 }), '5');
+    expect(await tagsOf(key, image)).toEqual(['4', '5']);
+    await updateRepositoryFields(server, key, { maxUniqueTags: 0 });
+    for (const tag of ['6', '7', '8']) await pushImage(server, base(key, image), buildImage({ layerCount: 1 }), tag);
+    expect(await tagsOf(key, image)).toEqual(['4', '5', '6', '7', '8']);
+  });
+});
+
+/** A user with read, write and delete on `keys`, and an access token with the same. */
+async function writer(...keys: string[]): Promise<TestUser & { token: string }> {
+  const user = await createUser(server, newUser('pusher'));
+  await grant(server, keys, { [user.name]: ['read', 'write', 'delete'] });
+  const created = await jsonRequest(server, 'POST', '/api/security/tokens', { name: freshKey('ci'), repositories: keys, actions: ['read', 'write', 'delete'] }, user.basic);
+  expectStatus(created, 201);
+  return { ...user, token: created.json.token };
+}
+
+describe('mustUseAuthTokenForPush', () => {
+  it('refuses uploads, manifest pushes and deletions with a password, also the admin’s; takes an access token', async () => {
+    const key = await localRepo({ mustUseAuthTokenForPush: true });
+    const image = nextImage();
+    const user = await writer(key);
+    const built = buildImage();
+    for (const auth of [user.basic, server.adminAuthorization]) {
+      const upload = await request(server, `${base(key, image)}blobs/uploads/?digest=${built.config.digest}`, { method: 'POST', body: built.config.bytes, auth });
+      expectDenied(upload, 'mustUseAuthTokenForPush');
+      expectDenied(await request(server, `${base(key, image)}blobs/uploads/`, { method: 'POST', auth }), 'mustUseAuthTokenForPush');
+    }
+    const withToken = basicAuthorization(user.name, user.token);
+    const digest = await pushImage(server, base(key, image), built, '1', { auth: withToken });
+    expectDenied(await pushManifest(server, base(key, image), '2', built.manifest.bytes, built.manifest.mediaType, { auth: user.basic }), 'mustUseAuthTokenForPush');
+    expectDenied(await request(server, `${base(key, image)}manifests/1`, { method: 'DELETE', auth: user.basic }), 'mustUseAuthTokenForPush');
+    // Reading with the password is fine.
+    expectStatus(await getManifest(server, base(key, image), '1', { auth: user.basic }), 200);
+    expectStatus(await pushManifest(server, base(key, image), '2', built.manifest.bytes, built.manifest.mediaType, { auth: `Bearer ${user.token}` }), 201);
+    expectStatus(await request(server, `${base(key, image)}manifests/2`, { method: 'DELETE', auth: withToken }), 202);
+    expect(digest).toBe(built.manifest.digest);
+  });
+
+  it('tells a registry token obtained with the access token from one obtained with the password', async () => {
+    const key = await localRepo({ mustUseAuthTokenForPush: true });
+    const image = nextImage();
+    const user = await writer(key);
+    const scope = `repository:${key}/${image}:pull,push,delete`;
+    const fromPassword = await bearerFor(server, user.basic, scope);
+    const fromToken = await bearerFor(server, basicAuthorization(user.name, user.token), scope);
+    const built = buildImage();
+    expectDenied(await request(server, `${base(key, image)}blobs/uploads/`, { method: 'POST', auth: fromPassword }), 'mustUseAuthTokenForPush');
+    await pushImage(server, base(key, image), built, '1', { auth: fromToken });
+    expectDenied(await request(server, `${base(key, image)}manifests/1`, { method: 'DELETE', auth: fromPassword }), 'mustUseAuthTokenForPush');
+    expectStatus(await getManifest(server, base(key, image), '1', { auth: fromPassword }), 200);
+  });
+
+  it('applies through a virtual whose deployment target has it', async () => {
+    const key = await localRepo({ mustUseAuthTokenForPush: true });
+    const virtual = freshKey('virtual');
+    await createVirtualRepository(server, virtual, { repositories: [key], defaultDeploymentRepo: key });
+    const image = nextImage();
+    const user = await writer(key, virtual);
+    expectDenied(await request(server, `${base(virtual, image)}blobs/uploads/`, { method: 'POST', auth: user.basic }), 'mustUseAuthTokenForPush');
+    await pushImage(server, base(virtual, image), buildImage(), '1', { auth: basicAuthorization(user.name, user.token) });
+    expect(await tagsOf(key, image)).toEqual(['1']);
+  });
+});
+
+describe('requireSignature', () => {
+  it('serves a manifest (by tag and digest) only once a cosign signature refers to it; pushing, blobs and the signature are served', async () => {
+    const key = await localRepo({ requireSignature: true });
+    const image = nextImage();
+    const built = buildImage();
+    const digest = await pushImage(server, base(key, image), built, '1');
+    for (const reference of ['1', digest]) {
+      const res = await getManifest(server, base(key, image), reference);
+      expectDenied(res, 'requireSignature');
+      expectDenied(await getManifest(server, base(key, image), reference, { method: 'GET' }), 'not signed');
+    }
+    expect((await getManifest(server, base(key, image), '1', { method: 'HEAD' })).status).toBe(403);
+    expectStatus(await request(server, `${base(key, image)}blobs/${built.layers[0].digest}`), 200);
+
+    // Something that is not a signature refers to it: still refused.
+    await pushSignature(key, image, descriptor(built), 'application/spdx+json');
+    expectDenied(await getManifest(server, base(key, image), '1'), 'requireSignature');
+
+    const signature = await pushSignature(key, image, descriptor(built));
+    expectStatus(await getManifest(server, base(key, image), signature), 200);
+    expectStatus(await getManifest(server, base(key, image), '1'), 200);
+    expectStatus(await getManifest(server, base(key, image), digest), 200);
+  });
+
+  it("takes Notation's signatures and cosign's tag convention; a signed index serves its children", async () => {
+    const key = await localRepo({ requireSignature: true });
+    const image = nextImage();
+    const notarised = buildImage();
+    await pushImage(server, base(key, image), notarised, 'n');
+    await pushSignature(key, image, descriptor(notarised), NOTATION_SIG);
+    expectStatus(await getManifest(server, base(key, image), 'n'), 200);
+
+    // cosign without referrers: a manifest under the tag `sha256-<hex>.sig`.
+    const tagged = buildImage();
+    const digest = await pushImage(server, base(key, image), tagged, 't');
+    expectDenied(await getManifest(server, base(key, image), 't'), 'requireSignature');
+    const layer = blobOf(randomBytes(64), 'application/vnd.dev.cosign.simplesigning.v1+json');
+    await pushBlobs(server, base(key, image), [EMPTY, layer]);
+    const sig = imageManifest({ config: EMPTY, layers: [layer] });
+    const sigTag = `${digest.replace(':', '-')}.sig`;
+    expectStatus(await pushManifest(server, base(key, image), sigTag, sig.bytes, sig.mediaType), 201);
+    expectStatus(await getManifest(server, base(key, image), sigTag), 200);
+    expectStatus(await getManifest(server, base(key, image), 't'), 200);
+
+    const index = buildIndex();
+    const indexDigest = await pushImage(server, base(key, image), index, 'multi');
+    const child = index.images[0].manifest.digest;
+    expectDenied(await getManifest(server, base(key, image), child), 'requireSignature');
+    await pushSignature(key, image, { mediaType: index.index.mediaType, digest: indexDigest, size: index.index.bytes.length });
+    expectStatus(await getManifest(server, base(key, image), 'multi'), 200);
+    expectStatus(await getManifest(server, base(key, image), child), 200);
+  });
+
+  it('applies to pulls through a virtual that has the repository as a member', async () => {
+    const key = await localRepo({ requireSignature: true });
+    const virtual = freshKey('virtual');
+    await createVirtualRepository(server, virtual, { repositories: [key], defaultDeploymentRepo: key });
+    const image = nextImage();
+    const built = buildImage();
+    await pushImage(server, base(virtual, image), built, '1');
+    expectDenied(await getManifest(server, base(virtual, image), '1'), 'requireSignature');
+    await pushSignature(virtual, image, descriptor(built));
+    expectStatus(await getManifest(server, base(virtual, image), '1'), 200);
+  });
+});
