@@ -333,3 +333,81 @@ describe('requireSignature', () => {
     expectStatus(await getManifest(server, base(virtual, image), '1'), 200);
   });
 });
+
+describe('DELETE /v1/repositories/<repoKey>/<image>[/tags/<tag>] (the Docker v1 API, as aliases)', () => {
+  function v1(key: string, path: string, auth?: string | null) {
+    return request(server, `/v1/repositories/${key}/${path}`, { method: 'DELETE', auth });
+  }
+
+  it('deletes one tag, or an image (a name with slashes) with all its tags and manifests: 204', async () => {
+    const key = await localRepo();
+    const image = `team/${nextImage()}`;
+    const one = await pushImage(server, base(key, image), buildImage(), '1');
+    await pushImage(server, base(key, image), buildImage(), '2');
+    expectStatus(await v1(key, `${image}/tags/1`), 204);
+    expect(await tagsOf(key, image)).toEqual(['2']);
+    expectStatus(await getManifest(server, base(key, image), one), 200);
+    expectProblem(await v1(key, `${image}/tags/1`), 404, '1');
+
+    const other = nextImage();
+    await pushImage(server, base(key, other), buildImage(), 'stays');
+    expectStatus(await v1(key, image), 204);
+    expectRegistryError(await request(server, `${base(key, image)}tags/list`), 404, 'NAME_UNKNOWN');
+    expectRegistryError(await getManifest(server, base(key, image), one), 404, 'MANIFEST_UNKNOWN');
+    expect(await tagsOf(key, other)).toEqual(['stays']);
+    expectProblem(await v1(key, image), 404, image);
+    expectProblem(await v1('no-such-repo', image), 404, 'no-such-repo');
+    expectProblem(await v1(key, 'Bad_Name'), 400, 'Bad_Name');
+  });
+
+  it('needs delete on the repository: 401 anonymous, 404 without read, 403 with read only', async () => {
+    const key = await localRepo();
+    const image = nextImage();
+    await pushImage(server, base(key, image), buildImage(), '1');
+    const reader = await createUser(server, newUser('reader'));
+    await grant(server, [key], { [reader.name]: ['read'] });
+    const stranger = await createUser(server, newUser('stranger'));
+    expectProblem(await v1(key, `${image}/tags/1`, null), 401);
+    expectProblem(await v1(key, `${image}/tags/1`, stranger.basic), 404);
+    expectProblem(await v1(key, image, reader.basic), 403, 'delete');
+    expect(await tagsOf(key, image)).toEqual(['1']);
+  });
+
+  it('obey the push rules: allowTagOverwrite and mustUseAuthTokenForPush', async () => {
+    const frozen = await localRepo({ allowTagOverwrite: false });
+    const image = nextImage();
+    await pushImage(server, base(frozen, image), buildImage(), '1');
+    expectProblem(await v1(frozen, `${image}/tags/1`), 403, 'allowTagOverwrite');
+    expectProblem(await v1(frozen, image), 403, 'allowTagOverwrite');
+    expect(await tagsOf(frozen, image)).toEqual(['1']);
+
+    const tokenOnly = await localRepo({ mustUseAuthTokenForPush: true });
+    const user = await writer(tokenOnly);
+    await pushImage(server, base(tokenOnly, image), buildImage(), '1', { auth: `Bearer ${user.token}` });
+    await pushImage(server, base(tokenOnly, image), buildImage(), '2', { auth: `Bearer ${user.token}` });
+    expectProblem(await v1(tokenOnly, `${image}/tags/1`, user.basic), 403, 'mustUseAuthTokenForPush');
+    expectProblem(await v1(tokenOnly, image, user.basic), 403, 'mustUseAuthTokenForPush');
+    expectStatus(await v1(tokenOnly, `${image}/tags/1`, basicAuthorization(user.name, user.token)), 204);
+    expectStatus(await v1(tokenOnly, image, `Bearer ${user.token}`), 204);
+  });
+
+  it('through a virtual, delete in its deployment target', async () => {
+    const key = await localRepo();
+    const virtual = freshKey('virtual');
+    await createVirtualRepository(server, virtual, { repositories: [key], defaultDeploymentRepo: key });
+    const image = nextImage();
+    await pushImage(server, base(key, image), buildImage(), '1');
+    await pushImage(server, base(key, image), buildImage(), '2');
+    expectStatus(await v1(virtual, `${image}/tags/1`), 204);
+    expect(await tagsOf(key, image)).toEqual(['2']);
+    expectStatus(await v1(virtual, image), 204);
+    expectRegistryError(await request(server, `${base(key, image)}tags/list`), 404, 'NAME_UNKNOWN');
+  });
+});
+
+it('documents the v1 aliases in the OpenAPI description', async () => {
+  const doc = (await request(server, '/api/openapi.json', { auth: null })).json;
+  const paths = Object.keys(doc.paths).filter((path) => path.startsWith('/v1/'));
+  expect(paths).toEqual(['/v1/repositories/{key}/{path}']);
+  expect(Object.keys(doc.paths[paths[0]])).toEqual(['delete']);
+});

@@ -18,6 +18,7 @@ import { RegistryDispatcher } from './registry/registry.dispatcher';
 import { RegistryLane } from './registry/registry-lane';
 import { UploadsHandler } from './registry/uploads.handler';
 import { RepositoriesController } from './repositories/repositories.controller';
+import { V1DeletionsController } from './repositories/v1-deletions.controller';
 import { ApiAuthGuard } from './auth/api-auth.guard';
 import { RegistryJwtStrategy } from './auth/registry-jwt.strategy';
 import { RequestAuthenticator } from './auth/request-authenticator';
@@ -40,7 +41,7 @@ export class AppModule implements NestModule {
         SecurityModule,
       ],
       // Registry routes are not controllers: RegistryLane serves them ahead of Nest's router.
-      controllers: [HealthController, TokenController, RepositoriesController],
+      controllers: [HealthController, TokenController, RepositoriesController, V1DeletionsController],
       providers: [
         ErrorResponder,
         { provide: APP_FILTER, useClass: HttpExceptionFilter },

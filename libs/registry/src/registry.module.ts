@@ -7,6 +7,7 @@ import { LocalUploadService } from './local/local-upload.service';
 import { RepositoryResolver } from './repository-resolver';
 import { CatalogService } from './catalog.service';
 import { RepositoryAdminService } from './admin/repository-admin.service';
+import { ImageDeletionService } from './admin/image-deletion.service';
 import { RemoteBlobService } from './remote/remote-blob.service';
 import { RemoteManifestService } from './remote/remote-manifest.service';
 import { RemoteTagService } from './remote/remote-tag.service';
@@ -34,6 +35,7 @@ import { VirtualKind } from './kinds/virtual-kind';
     RepositoryResolver,
     CatalogService,
     RepositoryAdminService,
+    ImageDeletionService,
     UpstreamClients,
     RemoteSettingsBuilder,
     RemoteManifestService,
@@ -44,6 +46,6 @@ import { VirtualKind } from './kinds/virtual-kind';
     VirtualKind,
     RepositoryKinds,
   ],
-  exports: [RepositoryResolver, CatalogService, RepositoryAdminService, BlobStorageDriver],
+  exports: [RepositoryResolver, CatalogService, RepositoryAdminService, ImageDeletionService, BlobStorageDriver],
 })
 export class RegistryModule {}

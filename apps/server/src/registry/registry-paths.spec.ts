@@ -13,6 +13,9 @@ describe('registry paths', () => {
     expect(registryMount('/v2x')).toBeUndefined();
     expect(registryMount('/api/docker/key/v2x')).toBeUndefined();
     expect(registryMount('/api/repositories')).toBeUndefined();
+    // The Docker v1 API's deletion aliases are REST routes (problem+json answers).
+    expect(registryMount('/v1/repositories/docker-local/team/app/tags/1')).toBeUndefined();
+    expect(isRegistryPath('/v1/repositories/docker-local/team/app')).toBe(false);
   });
 
   it('counts the token endpoint as a registry path for error rendering', () => {
