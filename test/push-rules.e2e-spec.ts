@@ -143,6 +143,22 @@ describe('allowTagOverwrite: false', () => {
     expectStatus(await pushManifest(server, base(key, image), '1.1', other.manifest.bytes, other.manifest.mediaType), 201);
   });
 
+  it('lets exactly one of two pushes racing for a new tag with different content win; the same content twice both', async () => {
+    const key = await localRepo({ allowTagOverwrite: false });
+    const image = nextImage();
+    for (let round = 0; round < 5; round++) {
+      const [one, two] = [buildImage({ layerCount: 1 }), buildImage({ layerCount: 1 })];
+      await pushBlobs(server, base(key, image), [one.config, ...one.layers, two.config, ...two.layers]);
+      const tag = `race-${round}`;
+      const answers = await Promise.all([one, two].map((built) => pushManifest(server, base(key, image), tag, built.manifest.bytes, built.manifest.mediaType)));
+      expect(answers.map((res) => res.status).sort()).toEqual([201, 403]);
+      const winner = answers[0].status === 201 ? one : two;
+      expect((await getManifest(server, base(key, image), tag)).headers.get('docker-content-digest')).toBe(winner.manifest.digest);
+      const again = await Promise.all([1, 2].map(() => pushManifest(server, base(key, image), `same-${round}`, one.manifest.bytes, one.manifest.mediaType)));
+      expect(again.map((res) => res.status)).toEqual([201, 201]);
+    }
+  });
+
   it('refuses deleting a tag, or by digest a manifest that carries tags; an untagged manifest may go', async () => {
     const key = await localRepo({ allowTagOverwrite: false });
     const image = nextImage();
@@ -196,6 +212,21 @@ describe('maxUniqueTags', () => {
     expectStatus(await getManifest(server, base(key, image), digests.a), 200);
     expectStatus(await getManifest(server, base(key, image), digests.c), 200);
     expectRegistryError(await getManifest(server, base(key, image), 'a'), 404, 'MANIFEST_UNKNOWN');
+  });
+
+  it("leaves cosign's tag-convention signatures out: they are not versions of the image", async () => {
+    const key = await localRepo({ maxUniqueTags: 2 });
+    const image = nextImage();
+    await pushImage(server, base(key, image), buildImage({ layerCount: 1 }), 'a');
+    const signed = await pushImage(server, base(key, image), buildImage({ layerCount: 1 }), 'b');
+    const layer = blobOf(randomBytes(64), 'application/vnd.dev.cosign.simplesigning.v1+json');
+    await pushBlobs(server, base(key, image), [EMPTY, layer]);
+    const sig = imageManifest({ config: EMPTY, layers: [layer] });
+    const sigTag = `${signed.replace(':', '-')}.sig`;
+    expectStatus(await pushManifest(server, base(key, image), sigTag, sig.bytes, sig.mediaType), 201);
+    expect(await tagsOf(key, image)).toEqual(['a', 'b', sigTag]);
+    await pushImage(server, base(key, image), buildImage({ layerCount: 1 }), 'c');
+    expect(await tagsOf(key, image)).toEqual(['b', 'c', sigTag]);
   });
 
   it('lowered by POST, applies at the next push; 0 is unlimited', async () => {
@@ -391,6 +422,13 @@ describe('DELETE /v1/repositories/<repoKey>/<image>[/tags/<tag>] (the Docker v1 
     expectStatus(await v1(tokenOnly, image, `Bearer ${user.token}`), 204);
   });
 
+  it('are documented in the OpenAPI description', async () => {
+    const doc = (await request(server, '/api/openapi.json', { auth: null })).json;
+    const paths = Object.keys(doc.paths).filter((path) => path.startsWith('/v1/'));
+    expect(paths).toEqual(['/v1/repositories/{key}/{path}']);
+    expect(Object.keys(doc.paths[paths[0]])).toEqual(['delete']);
+  });
+
   it('through a virtual, delete in its deployment target', async () => {
     const key = await localRepo();
     const virtual = freshKey('virtual');
@@ -403,11 +441,4 @@ describe('DELETE /v1/repositories/<repoKey>/<image>[/tags/<tag>] (the Docker v1 
     expectStatus(await v1(virtual, image), 204);
     expectRegistryError(await request(server, `${base(key, image)}tags/list`), 404, 'NAME_UNKNOWN');
   });
-});
-
-it('documents the v1 aliases in the OpenAPI description', async () => {
-  const doc = (await request(server, '/api/openapi.json', { auth: null })).json;
-  const paths = Object.keys(doc.paths).filter((path) => path.startsWith('/v1/'));
-  expect(paths).toEqual(['/v1/repositories/{key}/{path}']);
-  expect(Object.keys(doc.paths[paths[0]])).toEqual(['delete']);
 });

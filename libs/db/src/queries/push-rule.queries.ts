@@ -29,14 +29,18 @@ export class PushRuleQueries {
     return rows[0]?.manifest_id ?? manifestId;
   }
 
-  /** Removes the image's tags beyond the `keep` most recent (by when each was set), never `pushed`; answers the names removed. */
-  async pruneTags(manager: EntityManager, imageId: string, keep: number, pushed: string): Promise<string[]> {
+  /**
+   * Removes the image's tags beyond the `keep` most recent (by when each was set), never
+   * `pushed` nor tags matching `exempt` (a POSIX regular expression: what a signature tool
+   * attaches, which is not a version of the image); answers the names removed.
+   */
+  async pruneTags(manager: EntityManager, imageId: string, keep: number, pushed: string, exempt: string): Promise<string[]> {
     const rows = await manager.query(
       `DELETE FROM tags WHERE image_id = $1 AND name IN (
-         SELECT name FROM tags WHERE image_id = $1
+         SELECT name FROM tags WHERE image_id = $1 AND name !~ $4
          ORDER BY (name = $3) DESC, updated_at DESC, name COLLATE "C" DESC OFFSET $2)
        RETURNING name`,
-      [imageId, keep, pushed],
+      [imageId, keep, pushed, exempt],
     );
     return rows.map((row: { name: string }) => row.name);
   }

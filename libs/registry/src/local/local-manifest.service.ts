@@ -97,7 +97,8 @@ export class LocalManifestService {
       } else {
         await this.tags.upsert(manager, imageId, tag, manifestId);
       }
-      if (rules?.maxUniqueTags) await this.rules.pruneTags(manager, imageId, rules.maxUniqueTags, tag);
+      // cosign's `sha256-<hex>.sig` tags are not versions of the image: pruning them would unsign it.
+      if (rules?.maxUniqueTags) await this.rules.pruneTags(manager, imageId, rules.maxUniqueTags, tag, COSIGN_TAG.source);
     });
     if (tag) await this.tags.changed();
   }
