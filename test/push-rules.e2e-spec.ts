@@ -3,7 +3,11 @@
 // refusal a DENIED naming its rule, also through a virtual whose deployment target has the rule;
 // and the Docker v1 API's deletions (`DELETE /v1/repositories/...`) as aliases obeying them.
 import { randomBytes } from 'node:crypto';
-import { BuiltImage, MediaTypes, blobOf, buildImage, buildIndex, imageManifest } from './helpers/oci-image-builder';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BuiltImage, MediaTypes, blobOf, buildImage, buildIndex, imageManifest, writeImageSource } from './helpers/oci-image-builder';
+import { Skopeo } from './helpers/registry-clients';
 import { V2_FORM, expectRegistryError, expectStatus, imageNamer, pushBlobs, pushImage, pushManifest, request } from './helpers/registry-http';
 import {
   TestUser,
@@ -440,5 +444,62 @@ describe('DELETE /v1/repositories/<repoKey>/<image>[/tags/<tag>] (the Docker v1 
     expect(await tagsOf(key, image)).toEqual(['2']);
     expectStatus(await v1(virtual, image), 204);
     expectRegistryError(await request(server, `${base(key, image)}tags/list`), 404, 'NAME_UNKNOWN');
+  });
+});
+
+describe('real clients (skopeo)', () => {
+  let work: string;
+  let sources = 0;
+  const clients: Skopeo[] = [];
+
+  beforeAll(async () => {
+    work = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-push-rules-'));
+  });
+  afterAll(async () => {
+    for (const client of clients) await client.close();
+    await fs.rm(work, { recursive: true, force: true });
+  });
+
+  async function skopeoAs(creds: { username: string; password: string }): Promise<Skopeo> {
+    const client = await Skopeo.create({ creds });
+    clients.push(client);
+    return client;
+  }
+
+  function source(built: BuiltImage): Promise<string> {
+    sources += 1;
+    return writeImageSource(path.join(work, `source-${sources}`), built, 'src');
+  }
+
+  it('a token-only repository refuses a push with the password and takes one with the access token', async () => {
+    const key = await localRepo({ mustUseAuthTokenForPush: true });
+    const user = await writer(key);
+    const image = buildImage();
+    const destination = `docker://${server.host}/${key}/app:1`;
+    await expect((await skopeoAs(user.creds)).copy(await source(image), destination)).rejects.toThrow(/mustUseAuthTokenForPush/);
+    expect(await (await skopeoAs({ username: user.name, password: user.token })).copy(await source(image), destination)).toBe(image.manifest.digest);
+    // Pulling with the password is fine.
+    expect((await (await skopeoAs(user.creds)).inspectRaw(destination)).equals(image.manifest.bytes)).toBe(true);
+  });
+
+  it('a frozen tag takes the same image again and refuses another', async () => {
+    const key = await localRepo({ allowTagOverwrite: false });
+    const skopeo = await skopeoAs(server.admin);
+    const image = buildImage();
+    const destination = `docker://${server.host}/${key}/app:release`;
+    expect(await skopeo.copy(await source(image), destination)).toBe(image.manifest.digest);
+    expect(await skopeo.copy(await source(image), destination)).toBe(image.manifest.digest);
+    await expect(skopeo.copy(await source(buildImage()), destination)).rejects.toThrow(/allowTagOverwrite/);
+  });
+
+  it('an unsigned image does not pull from a repository requiring signatures; once signed it does', async () => {
+    const key = await localRepo({ requireSignature: true });
+    const skopeo = await skopeoAs(server.admin);
+    const image = buildImage();
+    const reference = `docker://${server.host}/${key}/app:1`;
+    expect(await skopeo.copy(await source(image), reference)).toBe(image.manifest.digest);
+    await expect(skopeo.copy(reference, `oci:${path.join(work, 'unsigned')}:pulled`)).rejects.toThrow(/requireSignature/);
+    await pushSignature(key, 'app', descriptor(image));
+    expect(await skopeo.copy(reference, `oci:${path.join(work, 'signed')}:pulled`)).toBe(image.manifest.digest);
   });
 });
