@@ -304,27 +304,57 @@ describe('mustUseAuthTokenForPush', () => {
 });
 
 describe('requireSignature', () => {
+  /** Reads every repository of the suite, pushes to none: whom the rule protects. */
+  let reader: TestUser;
+  beforeAll(async () => {
+    reader = await createUser(server, newUser('reader'));
+    await grant(server, ['local-*', 'virtual-*'], { [reader.name]: ['read'] });
+  });
+
+  function pull(key: string, image: string, reference: string, auth?: string) {
+    return getManifest(server, base(key, image), reference, { auth: auth ?? reader.basic });
+  }
+
   it('serves a manifest (by tag and digest) only once a cosign signature refers to it; pushing, blobs and the signature are served', async () => {
     const key = await localRepo({ requireSignature: true });
     const image = nextImage();
     const built = buildImage();
     const digest = await pushImage(server, base(key, image), built, '1');
     for (const reference of ['1', digest]) {
-      const res = await getManifest(server, base(key, image), reference);
+      const res = await pull(key, image, reference);
       expectDenied(res, 'requireSignature');
-      expectDenied(await getManifest(server, base(key, image), reference, { method: 'GET' }), 'not signed');
+      expect(res.json.errors[0].message).toContain('not signed');
     }
-    expect((await getManifest(server, base(key, image), '1', { method: 'HEAD' })).status).toBe(403);
-    expectStatus(await request(server, `${base(key, image)}blobs/${built.layers[0].digest}`), 200);
+    expect((await getManifest(server, base(key, image), '1', { method: 'HEAD', auth: reader.basic })).status).toBe(403);
+    expectStatus(await request(server, `${base(key, image)}blobs/${built.layers[0].digest}`, { auth: reader.basic }), 200);
 
     // Something that is not a signature refers to it: still refused.
     await pushSignature(key, image, descriptor(built), 'application/spdx+json');
-    expectDenied(await getManifest(server, base(key, image), '1'), 'requireSignature');
+    expectDenied(await pull(key, image, '1'), 'requireSignature');
 
     const signature = await pushSignature(key, image, descriptor(built));
-    expectStatus(await getManifest(server, base(key, image), signature), 200);
-    expectStatus(await getManifest(server, base(key, image), '1'), 200);
-    expectStatus(await getManifest(server, base(key, image), digest), 200);
+    expectStatus(await pull(key, image, signature), 200);
+    expectStatus(await pull(key, image, '1'), 200);
+    expectStatus(await pull(key, image, digest), 200);
+  });
+
+  it('serves unsigned manifests to a caller who may push (and so sign) them, as cosign sign fetches what it signs', async () => {
+    const key = await localRepo({ requireSignature: true });
+    const image = nextImage();
+    const user = await writer(key);
+    const digest = await pushImage(server, base(key, image), buildImage(), '1', { auth: user.basic });
+    expectDenied(await pull(key, image, '1'), 'requireSignature');
+    for (const reference of ['1', digest]) {
+      expectStatus(await pull(key, image, reference, user.basic), 200);
+      expectStatus(await pull(key, image, reference, `Bearer ${user.token}`), 200);
+      expectStatus(await pull(key, image, reference, await bearerFor(server, user.basic, `repository:${key}/${image}:pull,push`)), 200);
+    }
+    // A registry token for pulling only is a reader's.
+    expectDenied(await pull(key, image, '1', await bearerFor(server, user.basic, `repository:${key}/${image}:pull`)), 'requireSignature');
+    // Where the password may not push, it may not skip the rule either.
+    await updateRepositoryFields(server, key, { mustUseAuthTokenForPush: true });
+    expectDenied(await pull(key, image, '1', user.basic), 'requireSignature');
+    expectStatus(await pull(key, image, '1', basicAuthorization(user.name, user.token)), 200);
   });
 
   it("takes Notation's signatures and cosign's tag convention; a signed index serves its children", async () => {
@@ -333,27 +363,27 @@ describe('requireSignature', () => {
     const notarised = buildImage();
     await pushImage(server, base(key, image), notarised, 'n');
     await pushSignature(key, image, descriptor(notarised), NOTATION_SIG);
-    expectStatus(await getManifest(server, base(key, image), 'n'), 200);
+    expectStatus(await pull(key, image, 'n'), 200);
 
     // cosign without referrers: a manifest under the tag `sha256-<hex>.sig`.
     const tagged = buildImage();
     const digest = await pushImage(server, base(key, image), tagged, 't');
-    expectDenied(await getManifest(server, base(key, image), 't'), 'requireSignature');
+    expectDenied(await pull(key, image, 't'), 'requireSignature');
     const layer = blobOf(randomBytes(64), 'application/vnd.dev.cosign.simplesigning.v1+json');
     await pushBlobs(server, base(key, image), [EMPTY, layer]);
     const sig = imageManifest({ config: EMPTY, layers: [layer] });
     const sigTag = `${digest.replace(':', '-')}.sig`;
     expectStatus(await pushManifest(server, base(key, image), sigTag, sig.bytes, sig.mediaType), 201);
-    expectStatus(await getManifest(server, base(key, image), sigTag), 200);
-    expectStatus(await getManifest(server, base(key, image), 't'), 200);
+    expectStatus(await pull(key, image, sigTag), 200);
+    expectStatus(await pull(key, image, 't'), 200);
 
     const index = buildIndex();
     const indexDigest = await pushImage(server, base(key, image), index, 'multi');
     const child = index.images[0].manifest.digest;
-    expectDenied(await getManifest(server, base(key, image), child), 'requireSignature');
+    expectDenied(await pull(key, image, child), 'requireSignature');
     await pushSignature(key, image, { mediaType: index.index.mediaType, digest: indexDigest, size: index.index.bytes.length });
-    expectStatus(await getManifest(server, base(key, image), 'multi'), 200);
-    expectStatus(await getManifest(server, base(key, image), child), 200);
+    expectStatus(await pull(key, image, 'multi'), 200);
+    expectStatus(await pull(key, image, child), 200);
   });
 
   it('applies to pulls through a virtual that has the repository as a member', async () => {
@@ -363,9 +393,11 @@ describe('requireSignature', () => {
     const image = nextImage();
     const built = buildImage();
     await pushImage(server, base(virtual, image), built, '1');
-    expectDenied(await getManifest(server, base(virtual, image), '1'), 'requireSignature');
+    expectDenied(await pull(virtual, image, '1'), 'requireSignature');
+    // Who may push through the virtual reads what it would sign.
+    expectStatus(await pull(virtual, image, '1', server.adminAuthorization), 200);
     await pushSignature(virtual, image, descriptor(built));
-    expectStatus(await getManifest(server, base(virtual, image), '1'), 200);
+    expectStatus(await pull(virtual, image, '1'), 200);
   });
 });
 
@@ -494,10 +526,12 @@ describe('real clients (skopeo)', () => {
 
   it('an unsigned image does not pull from a repository requiring signatures; once signed it does', async () => {
     const key = await localRepo({ requireSignature: true });
-    const skopeo = await skopeoAs(server.admin);
+    const reader = await createUser(server, newUser('puller'));
+    await grant(server, [key], { [reader.name]: ['read'] });
     const image = buildImage();
     const reference = `docker://${server.host}/${key}/app:1`;
-    expect(await skopeo.copy(await source(image), reference)).toBe(image.manifest.digest);
+    expect(await (await skopeoAs(server.admin)).copy(await source(image), reference)).toBe(image.manifest.digest);
+    const skopeo = await skopeoAs(reader.creds);
     await expect(skopeo.copy(reference, `oci:${path.join(work, 'unsigned')}:pulled`)).rejects.toThrow(/requireSignature/);
     await pushSignature(key, 'app', descriptor(image));
     expect(await skopeo.copy(reference, `oci:${path.join(work, 'signed')}:pulled`)).toBe(image.manifest.digest);

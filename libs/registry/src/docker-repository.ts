@@ -63,6 +63,15 @@ export interface AppendRequest {
   length?: number;
 }
 
+/** Who reads a manifest, as far as a repository's rules ask. */
+export interface ManifestReader {
+  /**
+   * Whether the caller may push to the repository it addressed: requireSignature serves it
+   * unsigned manifests, since a signer (`cosign sign`) fetches what it signs. Asked only then.
+   */
+  mayPush?: () => Promise<boolean>;
+}
+
 /** How the caller of a write authenticated: what a local repository's push rules ask. */
 export interface Writer {
   /** An access token authenticated the request: directly, or through a registry token obtained with one. */
@@ -76,12 +85,12 @@ export interface Writer {
 export interface DockerRepository {
   readonly key: string;
 
-  getManifest(image: string, reference: string, accept: string[]): Promise<ManifestContent>;
+  getManifest(image: string, reference: string, accept: string[], reader?: ManifestReader): Promise<ManifestContent>;
   /**
    * The manifest as held here, asking no upstream: a local's, a remote's cached copy (a tag only
    * while fresh). Null when not held. A virtual's first pass asks its members this.
    */
-  heldManifest(image: string, reference: string, accept: string[]): Promise<HeldManifest | null>;
+  heldManifest(image: string, reference: string, accept: string[], reader?: ManifestReader): Promise<HeldManifest | null>;
   /** Whether this repository hosts (not merely caches) content under the image name: priority resolution. */
   hostsImage(image: string): Promise<boolean>;
   /** Whether anything is asked beyond what is held (an upstream): a virtual's second pass. */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { WharfConfig } from '@wharf/config';
 import { RegistryError, isDigestLike, isValidTag, parseAccept } from '@wharf/oci';
 import { RepositoryResolver, readCapped } from '@wharf/registry';
+import { RegistryAuthorizer } from './registry-authorizer';
 import { RegistryContext, urlFor } from './registry-context';
 
 type ManifestContext = RegistryContext<{ kind: 'manifest'; repoKey: string; image: string; reference: string }>;
@@ -11,13 +12,16 @@ export class ManifestsHandler {
   constructor(
     private readonly resolver: RepositoryResolver,
     private readonly config: WharfConfig,
+    private readonly authorizer: RegistryAuthorizer,
   ) {}
 
   async get(ctx: ManifestContext, withBody: boolean): Promise<void> {
     const { repoKey, image, reference } = ctx.route;
     const repo = await this.resolver.resolve(repoKey, ctx.mayRead);
     assertNamesManifest(reference);
-    const manifest = await repo.getManifest(image, reference, parseAccept(ctx.req.headers.accept));
+    // Asked only of an unsigned manifest under requireSignature: may the caller push (and so sign) it?
+    const mayPush = () => this.authorizer.mayPush(ctx.auth, repoKey, image, repo);
+    const manifest = await repo.getManifest(image, reference, parseAccept(ctx.req.headers.accept), { mayPush });
     // Node's own writeHead, not Express's status/set: this is the hottest answer Wharf gives.
     ctx.res.writeHead(200, {
       'Content-Type': manifest.mediaType,

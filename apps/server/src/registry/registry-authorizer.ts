@@ -3,7 +3,7 @@ import { Request } from 'express';
 import { AccessControl, isAnonymous, registryActionsFor } from '@wharf/auth';
 import { WharfConfig } from '@wharf/config';
 import { RegistryError, RegistryRoute } from '@wharf/oci';
-import { RepositoryResolver, Writer } from '@wharf/registry';
+import { DockerRepository, RepositoryResolver, Writer } from '@wharf/registry';
 import { Authentication } from '../auth/request-authenticator';
 import { registryChallenge } from '../auth/challenge';
 
@@ -61,6 +61,18 @@ export class RegistryAuthorizer {
   /** Whether the caller may read another repository, e.g. the source of a cross-repository mount. */
   async mayPull(auth: Authentication, repoKey: string, image: string): Promise<boolean> {
     return (await this.actionsFor(auth, repoKey, `${repoKey}/${image}`)).includes('pull');
+  }
+
+  /** Whether the caller may push `image` to `repo` (addressed as `repoKey`): its permissions, then the repository's push rules. */
+  async mayPush(auth: Authentication, repoKey: string, image: string, repo: DockerRepository): Promise<boolean> {
+    if (!(await this.actionsFor(auth, repoKey, `${repoKey}/${image}`)).includes('push')) return false;
+    try {
+      repo.checkWriter(image, writerOf(auth));
+      return true;
+    } catch (err) {
+      if (err instanceof RegistryError) return false;
+      throw err;
+    }
   }
 
   private async ownerMayRead(auth: Authentication, repoKey: string): Promise<boolean> {

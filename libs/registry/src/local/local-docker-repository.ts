@@ -9,6 +9,7 @@ import {
   DockerRepository,
   HeldManifest,
   ManifestContent,
+  ManifestReader,
   MountSource,
   PageRequest,
   ReadFilter,
@@ -47,16 +48,16 @@ export class LocalDockerRepository implements DockerRepository {
     return this.repo.key;
   }
 
-  async getManifest(image: string, reference: string, accept: string[]): Promise<ManifestContent> {
+  async getManifest(image: string, reference: string, accept: string[], reader?: ManifestReader): Promise<ManifestContent> {
     const manifest = await this.services.manifests.get(this.repo, image, reference, accept);
-    if (this.settings.requireSignature) await this.services.manifests.checkSigned(this.repo, image, reference, manifest);
+    if (this.settings.requireSignature) await this.services.manifests.checkSigned(this.repo, image, reference, manifest, reader);
     return manifest;
   }
 
   /** An unsigned manifest under requireSignature is refused here too: a virtual then shows why. */
-  async heldManifest(image: string, reference: string, accept: string[]): Promise<HeldManifest | null> {
+  async heldManifest(image: string, reference: string, accept: string[], reader?: ManifestReader): Promise<HeldManifest | null> {
     const manifest = await this.services.manifests.held(this.repo, image, reference, accept);
-    if (manifest && this.settings.requireSignature) await this.services.manifests.checkSigned(this.repo, image, reference, manifest);
+    if (manifest && this.settings.requireSignature) await this.services.manifests.checkSigned(this.repo, image, reference, manifest, reader);
     return manifest;
   }
 

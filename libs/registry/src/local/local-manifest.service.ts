@@ -5,7 +5,7 @@ import { BlobQueries, ImageQueries, ManifestQueries, PushRuleQueries, Repository
 import { ManifestReferenceKind } from '@wharf/db';
 import { MediaType, ParsedManifest, RegistryError, accepts, isDigestLike, isValidTag, parseDigest, parseManifest } from '@wharf/oci';
 import { WharfConfig } from '@wharf/config';
-import { HeldManifest, ManifestContent, PageRequest, ReferrersIndex } from '../docker-repository';
+import { HeldManifest, ManifestContent, ManifestReader, PageRequest, ReferrersIndex } from '../docker-repository';
 import { LocalSettings } from '../kinds/local-settings';
 
 /** Artifact types of signatures: cosign's (OCI 1.1 referrers mode) and Notation's. */
@@ -129,11 +129,13 @@ export class LocalManifestService {
   /**
    * Refuses (DENIED) a manifest of a repository requiring signatures that no signature refers
    * to. Referrers themselves (signatures, SBOMs, attestations) and cosign's tag-convention
-   * artifacts are served, so `cosign sign` and `cosign verify` work.
+   * artifacts are served, so `cosign verify` works; so is everything to a caller who may push
+   * here, so `cosign sign` (which fetches what it signs) works.
    */
-  async checkSigned(repo: RepositoryEntity, image: string, reference: string, manifest: ManifestContent): Promise<void> {
+  async checkSigned(repo: RepositoryEntity, image: string, reference: string, manifest: ManifestContent, reader?: ManifestReader): Promise<void> {
     if (COSIGN_TAG.test(reference) || hasSubject(manifest.content)) return;
     if (await this.rules.isSigned(repo.id, image, manifest.digest, SIGNATURE_ARTIFACT_TYPES)) return;
+    if (await reader?.mayPush?.()) return;
     throw new RegistryError(
       'DENIED',
       `${repo.key}/${image}@${manifest.digest} is not signed, and ${repo.key} serves only signed manifests (requireSignature): sign it with cosign or Notation first`,

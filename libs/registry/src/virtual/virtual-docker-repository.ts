@@ -9,6 +9,7 @@ import {
   DockerRepository,
   HeldManifest,
   ManifestContent,
+  ManifestReader,
   MountSource,
   PageRequest,
   ReadFilter,
@@ -63,18 +64,23 @@ export class VirtualDockerRepository implements DockerRepository {
 
   // --- manifests ------------------------------------------------------------------------------
 
-  async getManifest(image: string, reference: string, accept: string[]): Promise<ManifestContent> {
-    const resolution = await this.resolveManifest(image, reference, accept);
+  async getManifest(image: string, reference: string, accept: string[], reader?: ManifestReader): Promise<ManifestContent> {
+    const resolution = await this.resolveManifest(image, reference, accept, true, reader);
     if (resolution.manifest) return resolution.manifest;
     throw resolution.error ?? this.denied ?? new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} not found in ${this.repo.key}/${image}`);
   }
 
-  async heldManifest(image: string, reference: string, accept: string[]): Promise<HeldManifest | null> {
-    return (await this.resolveManifest(image, reference, accept, false)).manifest ?? null;
+  async heldManifest(image: string, reference: string, accept: string[], reader?: ManifestReader): Promise<HeldManifest | null> {
+    return (await this.resolveManifest(image, reference, accept, false, reader)).manifest ?? null;
   }
 
-  /** The whole resolution with every member's answer, in the order asked: what the resolve endpoint shows. */
-  async resolveManifest(image: string, reference: string, accept: string[], askUpstreams = true): Promise<ManifestResolution> {
+  /**
+   * The whole resolution with every member's answer, in the order asked: what the resolve
+   * endpoint shows. `reader` reaches the deployment target only: pushing to the virtual is
+   * pushing there, not to the other members.
+   */
+  async resolveManifest(image: string, reference: string, accept: string[], askUpstreams = true, reader?: ManifestReader): Promise<ManifestResolution> {
+    const readerOf = (member: VirtualMember) => (member.key === this.deployment?.key ? reader : undefined);
     this.checkImage(image);
     const steps: ResolutionStep[] = [];
     const byTag = !isDigestLike(reference);
@@ -86,7 +92,7 @@ export class VirtualDockerRepository implements DockerRepository {
     for (const member of this.allMembers) {
       asked += 1;
       if (!(await this.canRead(member))) continue;
-      const manifest = await this.ask(member, steps, () => member.repository.heldManifest(image, reference, accept));
+      const manifest = await this.ask(member, steps, () => member.repository.heldManifest(image, reference, accept, readerOf(member)));
       if (manifest) {
         hits.push({ member, manifest });
         if (!byTimestamp) break;
@@ -98,7 +104,7 @@ export class VirtualDockerRepository implements DockerRepository {
     if (priorityOn && !winner?.member.repository.hosted && (await this.ownedLocally(image))) {
       // The first pass stopped at a cache's hit: the local members after it have not answered yet.
       for (const member of await this.members(this.allMembers.slice(asked).filter((each) => each.repository.hosted))) {
-        const manifest = await this.ask(member, steps, () => member.repository.heldManifest(image, reference, accept));
+        const manifest = await this.ask(member, steps, () => member.repository.heldManifest(image, reference, accept, readerOf(member)));
         if (manifest) hits.push({ member, manifest });
       }
       winner = pick(
