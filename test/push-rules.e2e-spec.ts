@@ -177,6 +177,12 @@ describe('allowTagOverwrite: false', () => {
     await pushBlobs(server, base(key, image), [untagged.config, ...untagged.layers]);
     expectStatus(await pushManifest(server, base(key, image), untagged.manifest.digest, untagged.manifest.bytes, untagged.manifest.mediaType), 201);
     expectStatus(await request(server, `${base(key, image)}manifests/${untagged.manifest.digest}`, { method: 'DELETE' }), 202);
+    // A platform's manifest of a tagged index: deleting it would break the tag.
+    const index = buildIndex();
+    await pushImage(server, base(key, image), index, 'multi');
+    const child = await request(server, `${base(key, image)}manifests/${index.images[0].manifest.digest}`, { method: 'DELETE' });
+    expectDenied(child, 'allowTagOverwrite');
+    expect(child.json.errors[0].message).toContain('multi');
     // A tag that does not exist: still 404.
     expectRegistryError(await request(server, `${base(key, image)}manifests/nope`, { method: 'DELETE' }), 404, 'MANIFEST_UNKNOWN');
   });

@@ -45,11 +45,13 @@ export class PushRuleQueries {
     return rows.map((row: { name: string }) => row.name);
   }
 
-  /** The tags of the image that point at the manifest `digest`. */
+  /** The tags of the image on the manifest `digest`, or on an index that holds it. */
   async tagsOn(repositoryId: string, image: string, digest: string): Promise<string[]> {
     const rows = await this.db.query(
       `SELECT t.name FROM tags t JOIN images i ON i.id = t.image_id JOIN manifests m ON m.id = t.manifest_id
-       WHERE i.repository_id = $1 AND i.name = $2 AND m.digest = $3 ORDER BY t.name COLLATE "C"`,
+       WHERE i.repository_id = $1 AND i.name = $2
+         AND (m.digest = $3 OR EXISTS (SELECT 1 FROM manifest_references r WHERE r.manifest_id = m.id AND r.kind = 'manifest' AND r.digest = $3))
+       ORDER BY t.name COLLATE "C"`,
       [repositoryId, image, digest],
     );
     return rows.map((row: { name: string }) => row.name);

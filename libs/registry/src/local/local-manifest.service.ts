@@ -169,7 +169,7 @@ export class LocalManifestService {
       return;
     }
     const tags = await this.rules.tagsOn(repo.id, image, parseDigest(reference).value);
-    if (tags.length) throw overwriteDenied(repo, `${reference} carries tag(s) ${tags.slice(0, 10).join(', ')}, which deleting it would delete`);
+    if (tags.length) throw overwriteDenied(repo, `${reference} is tagged (or held by a tagged index): ${tags.slice(0, 10).join(', ')}; deleting it would delete or break them`);
   }
 
   async listTags(repo: RepositoryEntity, image: string, page: PageRequest): Promise<string[]> {
