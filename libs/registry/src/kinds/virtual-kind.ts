@@ -1,7 +1,7 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { LinksPlanner, RepositoryEntity, RepositoryGraph, VirtualLinks } from '@wharf/db';
 import { DockerRepository, ReadFilter } from '../docker-repository';
-import { VirtualDockerRepository } from '../virtual/virtual-docker-repository';
+import { VirtualDockerRepository, VirtualMember } from '../virtual/virtual-docker-repository';
 import { VirtualCycleError, flattenMembers, virtualsContaining } from '../virtual/virtual-graph';
 import { RepositoryFields, RepositoryKind, RepositoryOpener, StoredDefinition } from './repository-kind';
 import { VIRTUAL_DEFAULTS, VirtualFields, VirtualSettings, readVirtualSettings } from './virtual-settings';
@@ -21,10 +21,22 @@ const MAX_MEMBERS = 100;
  * with a local member that receives pushes. Members and the deployment target are rows with
  * foreign keys; the rest is settings.
  */
+interface Prepared {
+  members: VirtualMember[];
+  deployment: DockerRepository | null;
+}
+
 @Injectable()
 export class VirtualKind implements RepositoryKind {
   readonly rclass = 'virtual' as const;
   readonly fields = VIRTUAL_FIELDS;
+  /**
+   * Per version of the virtual's row: the repository caches hand out the same entity object
+   * until the change feed reports a change to any repository or membership, and local and
+   * remote repository objects keep no per-request state, so opening the members once per
+   * version spares every request that work.
+   */
+  private readonly prepared = new WeakMap<RepositoryEntity, Promise<Prepared>>();
 
   define(fields: RepositoryFields, existing?: RepositoryEntity): StoredDefinition {
     const base = existing ? readVirtualSettings(existing.settings) : VIRTUAL_DEFAULTS;
@@ -51,6 +63,18 @@ export class VirtualKind implements RepositoryKind {
   }
 
   async open(repo: RepositoryEntity, opener: RepositoryOpener, mayRead?: ReadFilter): Promise<DockerRepository> {
+    let prepared = this.prepared.get(repo);
+    if (!prepared) {
+      prepared = this.prepare(repo, opener);
+      this.prepared.set(repo, prepared);
+      prepared.catch(() => this.prepared.delete(repo));
+    }
+    const { members, deployment } = await prepared;
+    return new VirtualDockerRepository(repo, readVirtualSettings(repo.settings), members, deployment, mayRead);
+  }
+
+  /** The opened members and deployment target: the same for every request until the rows change. */
+  private async prepare(repo: RepositoryEntity, opener: RepositoryOpener): Promise<Prepared> {
     const memberIds = await opener.members(repo.id);
     const entities = await Promise.all(memberIds.map((id) => opener.findById(id)));
     const members = await Promise.all(
@@ -59,8 +83,7 @@ export class VirtualKind implements RepositoryKind {
     // A target that deleting a nested virtual left outside the members is no target.
     const targetId = repo.defaultDeploymentRepositoryId;
     const target = targetId && memberIds.includes(targetId) ? await opener.findById(targetId) : null;
-    const deployment = target ? await opener.open(target) : null;
-    return new VirtualDockerRepository(repo, readVirtualSettings(repo.settings), members, deployment, mayRead);
+    return { members, deployment: target ? await opener.open(target) : null };
   }
 }
 
