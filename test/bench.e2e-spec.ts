@@ -80,6 +80,7 @@ describe('npm run bench (BENCH_QUICK=1)', () => {
       'tags/list',
       'pull-through',
       'peak memory',
+      'virtual of 3',
     ]) {
       const found = cells.filter(([, name]) => name.includes(workload));
       expect({ workload, rows: found.length > 0 }).toEqual({ workload, rows: true });
