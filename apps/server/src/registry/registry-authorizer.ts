@@ -50,7 +50,7 @@ export class RegistryAuthorizer {
     if (!held.includes('pull')) {
       // An access token outside its scope: its owner may know the repository exists, so say
       // what is missing instead of pretending it does not.
-      if (auth.principal.tokenScope && (await this.ownerMayRead(auth, repoKey))) {
+      if (auth.principal.tokenScope && (await this.mayRead(auth, repoKey))) {
         throw new RegistryError('DENIED', `the access token does not cover repository ${repoKey}: its scope is ${auth.principal.tokenScope.repositories.join(', ')}`);
       }
       throw new RegistryError('NAME_UNKNOWN', `repository ${repoKey} not found`);
@@ -75,13 +75,9 @@ export class RegistryAuthorizer {
     }
   }
 
-  private async ownerMayRead(auth: Authentication, repoKey: string): Promise<boolean> {
-    return (await this.access.actionsOn({ ...auth.principal, tokenScope: undefined }, repoKey)).has('read');
-  }
-
   /**
-   * Whether the caller may read a virtual's member: by the principal's own permissions (an
-   * access token's by its owner's), since the registry token or access token named the virtual.
+   * Whether the caller (an access token: its owner) may read a repository: a virtual's member,
+   * which a token naming the virtual reaches, or one the token's scope leaves out.
    */
   mayRead(auth: Authentication, repoKey: string): Promise<boolean> {
     return this.access.mayReadMember(auth.principal, repoKey);

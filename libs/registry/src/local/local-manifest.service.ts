@@ -6,6 +6,7 @@ import { ManifestReferenceKind } from '@wharf/db';
 import { MediaType, ParsedManifest, RegistryError, accepts, isDigestLike, isValidTag, parseDigest, parseManifest } from '@wharf/oci';
 import { WharfConfig } from '@wharf/config';
 import { HeldManifest, ManifestContent, ManifestReader, PageRequest, ReferrersIndex } from '../docker-repository';
+import { findManifest } from '../find-manifest';
 import { LocalSettings } from '../kinds/local-settings';
 
 /** Artifact types of signatures: cosign's (OCI 1.1 referrers mode) and Notation's. */
@@ -30,9 +31,7 @@ export class LocalManifestService {
   ) {}
 
   async get(repo: RepositoryEntity, image: string, reference: string, accept: string[]): Promise<ManifestContent> {
-    const manifest = isDigestLike(reference)
-      ? await this.manifests.findByDigest(repo.id, image, parseDigest(reference).value)
-      : await this.manifests.findByTag(repo.id, image, assertTag(reference));
+    const manifest = await findManifest(this.manifests, repo.id, image, isDigestLike(reference) ? reference : assertTag(reference));
     if (!manifest) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} not found in ${repo.key}/${image}`);
     // Fetching by digest names exact bytes, so the client gets them whatever it accepts.
     if (!isDigestLike(reference) && !accepts(accept, manifest.mediaType)) {
@@ -45,7 +44,7 @@ export class LocalManifestService {
   async held(repo: RepositoryEntity, image: string, reference: string, accept: string[]): Promise<HeldManifest | null> {
     const byDigest = isDigestLike(reference);
     if (!byDigest && !isValidTag(reference)) return null;
-    const manifest = byDigest ? await this.manifests.findByDigest(repo.id, image, parseDigest(reference).value) : await this.manifests.findByTag(repo.id, image, reference);
+    const manifest = await findManifest(this.manifests, repo.id, image, reference);
     if (!manifest || (!byDigest && !accepts(accept, manifest.mediaType))) return null;
     return { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.content.length, content: manifest.content, taggedAt: manifest.tagUpdatedAt };
   }

@@ -5,6 +5,7 @@ import { WharfConfig } from '@wharf/config';
 import { ManifestQueries, RepositoryEntity, StoredManifest, TagQueries } from '@wharf/db';
 import { MANIFEST_MEDIA_TYPES, RegistryError, accepts, isDigestLike, isValidTag, parseDigest, parseManifest } from '@wharf/oci';
 import { HeldManifest, ManifestContent } from '../docker-repository';
+import { findManifest } from '../find-manifest';
 import { LocalManifestService } from '../local/local-manifest.service';
 import { NegativeCache } from './negative-cache';
 import { RemoteSettings } from './remote-settings';
@@ -48,7 +49,7 @@ export class RemoteManifestService {
     const { repo, image } = target;
     const byDigest = isDigestLike(reference);
     if (!byDigest && !isValidTag(reference)) throw new RegistryError('MANIFEST_UNKNOWN', `invalid tag "${reference.slice(0, 140)}"`);
-    const cached = byDigest ? await this.manifests.findByDigest(repo.id, image, parseDigest(reference).value) : await this.manifests.findByTag(repo.id, image, reference);
+    const cached = await findManifest(this.manifests, repo.id, image, reference);
     const result = await this.resolve(target, reference, accept, cached);
     if (!byDigest && !accepts(accept, result.mediaType)) {
       throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is ${result.mediaType}, which the request's Accept header does not allow`);
@@ -63,9 +64,7 @@ export class RemoteManifestService {
   async held(target: RemoteTarget, reference: string, accept: string[]): Promise<HeldManifest | null> {
     const byDigest = isDigestLike(reference);
     if (!byDigest && !isValidTag(reference)) return null;
-    const cached = byDigest
-      ? await this.manifests.findByDigest(target.repo.id, target.image, parseDigest(reference).value)
-      : await this.manifests.findByTag(target.repo.id, target.image, reference);
+    const cached = await findManifest(this.manifests, target.repo.id, target.image, reference);
     if (!cached || (!byDigest && (!this.isFresh(cached, target.settings) || !accepts(accept, cached.mediaType)))) return null;
     return { ...view(cached), taggedAt: cached.tagUpdatedAt };
   }
