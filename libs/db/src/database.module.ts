@@ -1,6 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import { ClsModule } from 'nestjs-cls';
+import { ClsPluginTransactional } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { DataSource } from 'typeorm';
+import { Db } from './db';
 import { buildDataSourceOptions } from './data-source-options';
 import { migrate } from './migrate';
 import { CHANGE_FEED_OPTIONS, ChangeFeed } from './change-feed';
@@ -55,9 +59,14 @@ export class DatabaseModule {
             return dataSource;
           },
         }),
+        // Transactions carried in async context: Db.transaction opens one, query classes join it.
+        ClsModule.forRoot({
+          global: true,
+          plugins: [new ClsPluginTransactional({ adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }) })],
+        }),
       ],
-      providers: [{ provide: CHANGE_FEED_OPTIONS, useValue: { url, shared: options.shared } }, ChangeFeed, ...QUERIES],
-      exports: [ChangeFeed, ...QUERIES],
+      providers: [{ provide: CHANGE_FEED_OPTIONS, useValue: { url, shared: options.shared } }, Db, ChangeFeed, ...QUERIES],
+      exports: [Db, ChangeFeed, ...QUERIES],
     };
   }
 }

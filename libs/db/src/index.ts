@@ -3,6 +3,7 @@ export * from './data-source-options';
 export * from './embedded-database';
 export * from './embedded-database-unreadable.error';
 export * from './database.module';
+export * from './db';
 export * from './queries/repository.queries';
 export * from './queries/image.queries';
 export * from './queries/manifest.queries';

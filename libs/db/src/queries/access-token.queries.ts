@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull } from 'typeorm';
+import { Db } from '../db';
+import { IsNull } from 'typeorm';
 import { AccessTokenEntity } from '../entities';
 
 export type NewAccessToken = Pick<AccessTokenEntity, 'name' | 'userId' | 'secretHash' | 'repositories' | 'actions' | 'expiresAt'>;
 
 @Injectable()
 export class AccessTokenQueries {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(private readonly db: Db) {}
 
   private get repo() {
     return this.db.getRepository(AccessTokenEntity);

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { Db } from '../db';
 import { countRows } from './count-rows';
 
 @Injectable()
 export class BlobQueries {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(private readonly db: Db) {}
 
   /** The blob's size if the repository links it, else null. */
   async findLinked(repositoryId: string, digest: string): Promise<{ size: number } | null> {

@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { Db } from '../db';
 import { GroupEntity } from '../entities';
 import { ChangeFeed } from '../change-feed';
 
 @Injectable()
 export class GroupQueries {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly db: Db,
     private readonly feed: ChangeFeed,
   ) {}
 

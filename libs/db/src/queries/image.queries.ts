@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { Db } from '../db';
 import { boundWithoutNul } from './nul-free';
 
 export interface Page {
@@ -10,7 +9,7 @@ export interface Page {
 
 @Injectable()
 export class ImageQueries {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(private readonly db: Db) {}
 
   async findId(repositoryId: string, name: string): Promise<string | null> {
     const rows = await this.db.query(`SELECT id FROM images WHERE repository_id = $1 AND name = $2`, [repositoryId, name]);
@@ -18,8 +17,8 @@ export class ImageQueries {
   }
 
   /** Returns the image's id, creating the row if needed (safe under concurrency). */
-  async ensure(manager: EntityManager, repositoryId: string, name: string): Promise<string> {
-    const rows = await manager.query(
+  async ensure(repositoryId: string, name: string): Promise<string> {
+    const rows = await this.db.query(
       `INSERT INTO images (repository_id, name) VALUES ($1, $2)
        ON CONFLICT (repository_id, name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
       [repositoryId, name],

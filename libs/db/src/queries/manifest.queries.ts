@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { Db } from '../db';
 import { ManifestReferenceKind } from '../entities';
 import { countRows } from './count-rows';
 import { couldBeStored } from './nul-free';
@@ -43,7 +42,7 @@ export class ManifestQueries {
   private readonly byTag: ReadThroughCache<StoredManifest | null>;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly db: Db,
     private readonly feed: ChangeFeed,
   ) {
     this.byTag = new ReadThroughCache(feed, ['tags', 'repositories'], 5_000);
@@ -79,8 +78,8 @@ export class ManifestQueries {
   }
 
   /** Stores a manifest and what it references; pushing the same bytes again is a no-op. */
-  async upsert(manager: EntityManager, imageId: string, manifest: NewManifest): Promise<string> {
-    const inserted = await manager.query(
+  async upsert(imageId: string, manifest: NewManifest): Promise<string> {
+    const inserted = await this.db.query(
       `INSERT INTO manifests (image_id, digest, media_type, size, content, artifact_type, subject_digest, annotations)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (image_id, digest) DO NOTHING RETURNING id`,
@@ -96,12 +95,12 @@ export class ManifestQueries {
       ],
     );
     if (inserted.length === 0) {
-      const existing = await manager.query(`SELECT id FROM manifests WHERE image_id = $1 AND digest = $2`, [imageId, manifest.digest]);
+      const existing = await this.db.query(`SELECT id FROM manifests WHERE image_id = $1 AND digest = $2`, [imageId, manifest.digest]);
       return existing[0].id;
     }
     const id: string = inserted[0].id;
     if (manifest.references.length > 0) {
-      await manager.query(
+      await this.db.query(
         `INSERT INTO manifest_references (manifest_id, kind, digest)
          SELECT $1, kind, digest FROM unnest($2::varchar[], $3::varchar[]) AS r(kind, digest) ON CONFLICT DO NOTHING`,
         [id, manifest.references.map((r) => r.kind), manifest.references.map((r) => r.digest)],

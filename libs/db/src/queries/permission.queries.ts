@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { Db } from '../db';
 import { PermissionEntity, PermissionPrincipals } from '../entities';
 import { ChangeFeed } from '../change-feed';
 import { ReadThroughCache } from '../read-through-cache';
@@ -11,7 +10,7 @@ export class PermissionQueries {
   private readonly all: ReadThroughCache<PermissionEntity[]>;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly db: Db,
     private readonly feed: ChangeFeed,
   ) {
     this.all = new ReadThroughCache(feed, ['security'], 1);

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { Db } from '../db';
 import { ChangeFeed } from '../change-feed';
 import { countRows } from './count-rows';
 
@@ -8,7 +7,7 @@ import { countRows } from './count-rows';
 @Injectable()
 export class PushRuleQueries {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly db: Db,
     private readonly feed: ChangeFeed,
   ) {}
 
@@ -17,15 +16,15 @@ export class PushRuleQueries {
    * (the given one, or what it already held, locked until the transaction ends). Two pushes
    * racing for a new tag: the second waits for the first and then finds its manifest.
    */
-  async tagOnce(manager: EntityManager, imageId: string, name: string, manifestId: string): Promise<string> {
-    const inserted = await manager.query(`INSERT INTO tags (image_id, name, manifest_id) VALUES ($1, $2, $3) ON CONFLICT (image_id, name) DO NOTHING RETURNING manifest_id`, [
+  async tagOnce(imageId: string, name: string, manifestId: string): Promise<string> {
+    const inserted = await this.db.query(`INSERT INTO tags (image_id, name, manifest_id) VALUES ($1, $2, $3) ON CONFLICT (image_id, name) DO NOTHING RETURNING manifest_id`, [
       imageId,
       name,
       manifestId,
     ]);
     if (inserted.length > 0) return manifestId;
     // A new statement: it sees what the transaction the insert waited for committed.
-    const rows = await manager.query(`SELECT manifest_id FROM tags WHERE image_id = $1 AND name = $2 FOR UPDATE`, [imageId, name]);
+    const rows = await this.db.query(`SELECT manifest_id FROM tags WHERE image_id = $1 AND name = $2 FOR UPDATE`, [imageId, name]);
     return rows[0]?.manifest_id ?? manifestId;
   }
 
@@ -34,8 +33,8 @@ export class PushRuleQueries {
    * `pushed` nor tags matching `exempt` (a POSIX regular expression: what a signature tool
    * attaches, which is not a version of the image); answers the names removed.
    */
-  async pruneTags(manager: EntityManager, imageId: string, keep: number, pushed: string, exempt: string): Promise<string[]> {
-    const rows = await manager.query(
+  async pruneTags(imageId: string, keep: number, pushed: string, exempt: string): Promise<string[]> {
+    const rows = await this.db.query(
       `DELETE FROM tags WHERE image_id = $1 AND name IN (
          SELECT name FROM tags WHERE image_id = $1 AND name !~ $4
          ORDER BY (name = $3) DESC, updated_at DESC, name COLLATE "C" DESC OFFSET $2)

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { Db } from '../db';
+import { EntityManager } from 'typeorm';
 import { RepositoryClass, RepositoryEntity } from '../entities';
 import { countRows } from './count-rows';
 import { ChangeFeed } from '../change-feed';
@@ -36,7 +36,7 @@ export class RepositoryQueries {
   private readonly memberships: ReadThroughCache<Map<string, string[]>>;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly db: Db,
     private readonly feed: ChangeFeed,
   ) {
     this.byKey = new ReadThroughCache(feed, ['repositories']);

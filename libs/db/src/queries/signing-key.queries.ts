@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { Db } from '../db';
 
 @Injectable()
 export class SigningKeyQueries {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(private readonly db: Db) {}
 
   /** Stores `pem` under `id` unless a key is there already; returns the key that won. */
   async getOrInsert(id: string, pem: string): Promise<string> {

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { Db } from '../db';
 import { countRows } from './count-rows';
 import { Page } from './image.queries';
 import { boundWithoutNul } from './nul-free';
@@ -9,7 +8,7 @@ import { ChangeFeed } from '../change-feed';
 @Injectable()
 export class TagQueries {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly db: Db,
     private readonly feed: ChangeFeed,
   ) {}
 
@@ -18,8 +17,8 @@ export class TagQueries {
     return this.feed.publish('tags');
   }
 
-  async upsert(manager: EntityManager, imageId: string, name: string, manifestId: string): Promise<void> {
-    await manager.query(
+  async upsert(imageId: string, name: string, manifestId: string): Promise<void> {
+    await this.db.query(
       `INSERT INTO tags (image_id, name, manifest_id) VALUES ($1, $2, $3)
        ON CONFLICT (image_id, name) DO UPDATE SET manifest_id = EXCLUDED.manifest_id, updated_at = now()`,
       [imageId, name, manifestId],

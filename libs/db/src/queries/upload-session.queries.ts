@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { Db } from '../db';
 import { UploadSessionEntity } from '../entities';
 import { countRows } from './count-rows';
 
 @Injectable()
 export class UploadSessionQueries {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(private readonly db: Db) {}
 
   async create(id: string, repositoryId: string, imageName: string): Promise<void> {
     await this.db.query(`INSERT INTO upload_sessions (id, repository_id, image_name) VALUES ($1, $2, $3)`, [id, repositoryId, imageName]);

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { Db } from '../db';
 import { UserEntity } from '../entities';
 import { ChangeFeed } from '../change-feed';
 import { ReadThroughCache } from '../read-through-cache';
@@ -16,7 +15,7 @@ export class UserQueries {
   private readonly groupsByUser: ReadThroughCache<string[]>;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly db: Db,
     private readonly feed: ChangeFeed,
   ) {
     this.byUsername = new ReadThroughCache(feed, ['security']);

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { BlobQueries, ImageQueries, ManifestQueries, PushRuleQueries, RepositoryEntity, TagQueries } from '@wharf/db';
+import { BlobQueries, Db, ImageQueries, ManifestQueries, PushRuleQueries, RepositoryEntity, TagQueries } from '@wharf/db';
 import { ManifestReferenceKind } from '@wharf/db';
 import { MediaType, ParsedManifest, RegistryError, accepts, isDigestLike, isValidTag, parseDigest, parseManifest } from '@wharf/oci';
 import { WharfConfig } from '@wharf/config';
@@ -21,7 +20,7 @@ export type PushRules = Pick<LocalSettings, 'allowTagOverwrite' | 'maxUniqueTags
 @Injectable()
 export class LocalManifestService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly db: Db,
     private readonly config: WharfConfig,
     private readonly images: ImageQueries,
     private readonly manifests: ManifestQueries,
@@ -73,9 +72,9 @@ export class LocalManifestService {
    * image's oldest tags beyond `maxUniqueTags` go, all in the same transaction.
    */
   async store(repo: RepositoryEntity, image: string, tag: string | undefined, digest: string, content: Buffer, parsed: ParsedManifest, rules?: PushRules): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      const imageId = await this.images.ensure(manager, repo.id, image);
-      const manifestId = await this.manifests.upsert(manager, imageId, {
+    await this.db.transaction(async () => {
+      const imageId = await this.images.ensure(repo.id, image);
+      const manifestId = await this.manifests.upsert(imageId, {
         digest,
         mediaType: parsed.mediaType,
         content,
@@ -86,7 +85,7 @@ export class LocalManifestService {
       });
       if (!tag) return;
       if (rules && !rules.allowTagOverwrite) {
-        const held = await this.rules.tagOnce(manager, imageId, tag, manifestId);
+        const held = await this.rules.tagOnce(imageId, tag, manifestId);
         if (held !== manifestId) {
           throw new RegistryError(
             'DENIED',
@@ -94,10 +93,10 @@ export class LocalManifestService {
           );
         }
       } else {
-        await this.tags.upsert(manager, imageId, tag, manifestId);
+        await this.tags.upsert(imageId, tag, manifestId);
       }
       // cosign's `sha256-<hex>.sig` tags are not versions of the image: pruning them would unsign it.
-      if (rules?.maxUniqueTags) await this.rules.pruneTags(manager, imageId, rules.maxUniqueTags, tag, COSIGN_TAG.source);
+      if (rules?.maxUniqueTags) await this.rules.pruneTags(imageId, rules.maxUniqueTags, tag, COSIGN_TAG.source);
     });
     if (tag) await this.tags.changed();
   }
