@@ -1,7 +1,7 @@
 // Two projects: unit specs next to the code, and e2e suites under test/ that start the real
 // server against real Postgres and drive real clients.
 const moduleNameMapper = {
-  '^@wharf/(oci|config|db|storage|registry|auth)$': '<rootDir>/libs/$1/src',
+  '^@wharf/(oci|config|db|storage|registry|auth|promotion)$': '<rootDir>/libs/$1/src',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 const common = { rootDir: __dirname, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'], transform, moduleNameMapper };

@@ -5,6 +5,8 @@ import { AuthModule } from '@wharf/auth';
 import { ConfigModule, WharfConfig } from '@wharf/config';
 import { DatabaseModule } from '@wharf/db';
 import { RegistryModule } from '@wharf/registry';
+import { PromotionModule } from '@wharf/promotion';
+import { PromotionController } from './promotion/promotion.controller';
 import { DataDirProbe } from '@wharf/storage';
 import { HealthController } from './health/health.controller';
 import { ErrorResponder } from './errors/error-responder';
@@ -38,10 +40,11 @@ export class AppModule implements NestModule {
         AuthModule,
         PassportModule,
         RegistryModule,
+        PromotionModule,
         SecurityModule,
       ],
       // Registry routes are not controllers: RegistryLane serves them ahead of Nest's router.
-      controllers: [HealthController, TokenController, RepositoriesController, V1DeletionsController],
+      controllers: [HealthController, TokenController, RepositoriesController, V1DeletionsController, PromotionController],
       providers: [
         ErrorResponder,
         { provide: APP_FILTER, useClass: HttpExceptionFilter },

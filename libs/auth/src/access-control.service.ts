@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { ForbiddenException, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { PermissionQueries, RepositoryAction, RepositoryQueries } from '@wharf/db';
 import { PermissionRule, grantedActions } from './permission-evaluator';
-import { Principal } from './principal';
+import { Principal, isAnonymous } from './principal';
 
 /** Actions a virtual repository hands to its deployment target. */
 const DELEGATED: RepositoryAction[] = ['write', 'delete'];
@@ -33,6 +33,20 @@ export class AccessControl {
     const tokenAllows = (action: RepositoryAction) => !principal.tokenScope || principal.tokenScope.actions.includes(action);
     const delegated = DELEGATED.filter((action) => onTarget.has(action) && tokenAllows(action));
     return new Set([...granted].filter((action) => !DELEGATED.includes(action)).concat(delegated));
+  }
+
+  /**
+   * The one access rule of the REST services: a repository the principal may not read does not
+   * exist for it (404; 401 when anonymous, so it logs in), and with read but not `action` the
+   * answer is 403 naming what is missing.
+   */
+  async require(principal: Principal, repoKey: string, action: RepositoryAction, what = `${action} permission on ${repoKey}`): Promise<void> {
+    const held = await this.actionsOn(principal, repoKey);
+    if (!held.has('read')) {
+      if (isAnonymous(principal)) throw new UnauthorizedException('authentication required');
+      throw new NotFoundException(`repository ${repoKey} not found`);
+    }
+    if (!held.has(action)) throw new ForbiddenException(`${what} is required`);
   }
 
   /**

@@ -20,6 +20,7 @@ import { ManifestQueries } from './queries/manifest.queries';
 import { RepositoryQueries } from './queries/repository.queries';
 import { TagQueries } from './queries/tag.queries';
 import { PushRuleQueries } from './queries/push-rule.queries';
+import { PromotionQueries } from './queries/promotion.queries';
 import { UploadSessionQueries } from './queries/upload-session.queries';
 
 const QUERIES = [
@@ -28,6 +29,7 @@ const QUERIES = [
   ManifestQueries,
   TagQueries,
   PushRuleQueries,
+  PromotionQueries,
   BlobQueries,
   UploadSessionQueries,
   HealthQueries,

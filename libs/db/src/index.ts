@@ -9,6 +9,7 @@ export * from './queries/image.queries';
 export * from './queries/manifest.queries';
 export * from './queries/tag.queries';
 export * from './queries/push-rule.queries';
+export * from './queries/promotion.queries';
 export * from './queries/count-rows';
 export * from './queries/blob.queries';
 export * from './queries/upload-session.queries';

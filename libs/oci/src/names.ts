@@ -7,7 +7,7 @@ import { RegistryError } from './registry-error';
  */
 const PATH_COMPONENT = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*';
 export const IMAGE_NAME = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
-const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+export const TAG_PATTERN = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 /** Repository keys: lowercase letters, digits, `.` and `-`, 1 to 64 characters. */
 export const REPOSITORY_KEY = /^[a-z0-9](?:[a-z0-9.-]{0,62}[a-z0-9])?$/;
 const MAX_IMAGE_NAME = 255;
@@ -27,7 +27,7 @@ export function assertImageName(name: string): string {
 }
 
 export function isValidTag(tag: string): boolean {
-  return TAG.test(tag);
+  return TAG_PATTERN.test(tag);
 }
 
 export function isValidRepositoryKey(key: string): boolean {

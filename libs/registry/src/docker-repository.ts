@@ -1,5 +1,7 @@
 import { Readable } from 'node:stream';
+import { RepositoryEntity } from '@wharf/db';
 import { ByteRange } from '@wharf/storage';
+import { LocalSettings } from './kinds/local-settings';
 
 export interface ManifestContent {
   digest: string;
@@ -78,6 +80,18 @@ export interface Writer {
   accessToken: boolean;
 }
 
+/** Where a promotion's manifest is held as rows: the repository, and the digest its reference named. */
+export interface PromotionSource {
+  repository: RepositoryEntity;
+  digest: string;
+}
+
+/** Where a promotion into a repository lands (a local repository) and the push rules it obeys there. */
+export interface PromotionTarget {
+  repository: RepositoryEntity;
+  rules: LocalSettings;
+}
+
 /**
  * What every repository kind offers the HTTP layer. Only the resolver knows which kind it
  * is talking to; local, remote and virtual repositories implement this one interface.
@@ -106,6 +120,15 @@ export interface DockerRepository {
    * exclude; called once per write request, after the permission check.
    */
   checkWriter(image: string, writer: Writer): void;
+  /**
+   * Promotion reads rows, not bytes: the repository holding `image:reference` (a virtual's
+   * member that answers it), once everything the manifest references is stored there (a
+   * remote fetches and verifies what it had not cached: an index's children, their blobs).
+   * What a pull would refuse (requireSignature) is refused.
+   */
+  promotionSource(image: string, reference: string): Promise<PromotionSource>;
+  /** Where promotions into this repository land: itself, a virtual's deployment target; null for a remote. */
+  promotionTarget(image: string): PromotionTarget | null;
   listTags(image: string, page: PageRequest): Promise<string[]>;
   listImages(page: PageRequest): Promise<string[]>;
   referrers(image: string, digest: string, artifactType?: string): Promise<ReferrersIndex>;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../db';
 import { ChangeFeed } from '../change-feed';
-import { countRows } from './count-rows';
+import { countRows, returnedRows } from './count-rows';
 
 /** What the push rules of local repositories ask of tags and manifests. */
 @Injectable()
@@ -30,18 +30,18 @@ export class PushRuleQueries {
 
   /**
    * Removes the image's tags beyond the `keep` most recent (by when each was set), never
-   * `pushed` nor tags matching `exempt` (a POSIX regular expression: what a signature tool
+   * the `pushed` ones nor tags matching `exempt` (a POSIX regular expression: what a signature tool
    * attaches, which is not a version of the image); answers the names removed.
    */
-  async pruneTags(imageId: string, keep: number, pushed: string, exempt: string): Promise<string[]> {
+  async pruneTags(imageId: string, keep: number, pushed: string[], exempt: string): Promise<string[]> {
     const rows = await this.db.query(
       `DELETE FROM tags WHERE image_id = $1 AND name IN (
          SELECT name FROM tags WHERE image_id = $1 AND name !~ $4
-         ORDER BY (name = $3) DESC, updated_at DESC, name COLLATE "C" DESC OFFSET $2)
+         ORDER BY (name = ANY($3)) DESC, updated_at DESC, name COLLATE "C" DESC OFFSET $2)
        RETURNING name`,
       [imageId, keep, pushed, exempt],
     );
-    return rows.map((row: { name: string }) => row.name);
+    return returnedRows<{ name: string }>(rows).map((row) => row.name);
   }
 
   /** The tags of the image on the manifest `digest`, or on an index that holds it. */

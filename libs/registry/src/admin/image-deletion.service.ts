@@ -1,5 +1,5 @@
-import { BadRequestException, ForbiddenException, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
-import { AccessControl, Principal, isAnonymous } from '@wharf/auth';
+import { BadRequestException, Injectable } from '@nestjs/common';
+import { AccessControl, Principal } from '@wharf/auth';
 import { isValidImageName, isValidTag } from '@wharf/oci';
 import { DockerRepository } from '../docker-repository';
 import { RepositoryResolver } from '../repository-resolver';
@@ -30,12 +30,7 @@ export class ImageDeletionService {
 
   private async writable(principal: Principal, key: string, image: string): Promise<DockerRepository> {
     if (!isValidImageName(image)) throw new BadRequestException(`invalid image name "${image.slice(0, 140)}"`);
-    const held = await this.access.actionsOn(principal, key);
-    if (!held.has('read')) {
-      if (isAnonymous(principal)) throw new UnauthorizedException('authentication required');
-      throw new NotFoundException(`repository ${key} not found`);
-    }
-    if (!held.has('delete')) throw new ForbiddenException(`delete permission on ${key} is required`);
+    await this.access.require(principal, key, 'delete');
     const repo = await this.resolver.resolve(key);
     repo.checkWriter(image, { accessToken: principal.tokenScope !== undefined });
     return repo;

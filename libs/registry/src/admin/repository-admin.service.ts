@@ -1,5 +1,5 @@
-import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
-import { AccessControl, Principal, canAdminister, isAnonymous, requireAdmin } from '@wharf/auth';
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { AccessControl, Principal, canAdminister, requireAdmin } from '@wharf/auth';
 import { RepositoryAction, RepositoryClass, RepositoryEntity, RepositoryQueries } from '@wharf/db';
 import { MANIFEST_MEDIA_TYPES } from '@wharf/oci';
 import { RepositoryFields } from '../kinds/repository-kind';
@@ -135,14 +135,8 @@ export class RepositoryAdminService {
 
   /** The repository if the principal holds `action` on it; one it may not read does not exist. */
   private async findFor(principal: Principal, key: string, action: RepositoryAction): Promise<RepositoryEntity> {
-    const repo = await this.repositories.findByKey(key);
-    const held = repo ? await this.access.actionsOn(principal, key) : new Set<RepositoryAction>();
-    if (!repo || !held.has('read')) {
-      if (isAnonymous(principal)) throw new UnauthorizedException('authentication required');
-      throw new NotFoundException(`repository ${key} not found`);
-    }
-    if (!held.has(action)) throw new ForbiddenException(`${action} permission on ${key} is required`);
-    return repo;
+    await this.access.require(principal, key, action);
+    return (await this.repositories.findByKey(key))!;
   }
 
   private checkKey(key: string, definition: Partial<RepositoryDefinition>): void {

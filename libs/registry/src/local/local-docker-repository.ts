@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { ImageQueries, RepositoryEntity } from '@wharf/db';
 import { ByteRange } from '@wharf/storage';
-import { RegistryError } from '@wharf/oci';
+import { MANIFEST_MEDIA_TYPES, RegistryError } from '@wharf/oci';
 import {
   AppendRequest,
   BlobInfo,
@@ -12,6 +12,8 @@ import {
   ManifestReader,
   MountSource,
   PageRequest,
+  PromotionSource,
+  PromotionTarget,
   ReadFilter,
   ReferrersIndex,
   UploadStatus,
@@ -84,6 +86,15 @@ export class LocalDockerRepository implements DockerRepository {
         `${this.repo.key} accepts pushes and deletions only with an access token (mustUseAuthTokenForPush), not a password: log in with a token as the password`,
       );
     }
+  }
+
+  async promotionSource(image: string, reference: string): Promise<PromotionSource> {
+    const manifest = await this.getManifest(image, reference, [...MANIFEST_MEDIA_TYPES]);
+    return { repository: this.repo, digest: manifest.digest };
+  }
+
+  promotionTarget(): PromotionTarget {
+    return { repository: this.repo, rules: this.settings };
   }
 
   listTags(image: string, page: PageRequest): Promise<string[]> {

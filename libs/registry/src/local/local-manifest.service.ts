@@ -11,7 +11,7 @@ import { LocalSettings } from '../kinds/local-settings';
 /** Artifact types of signatures: cosign's (OCI 1.1 referrers mode) and Notation's. */
 export const SIGNATURE_ARTIFACT_TYPES = ['application/vnd.dev.cosign.artifact.sig.v1+json', 'application/vnd.cncf.notary.signature'];
 /** cosign's tag convention for what it attaches to a digest: signatures, attestations, SBOMs. */
-const COSIGN_TAG = /^[a-z0-9]+-[a-f0-9]{32,}\.(sig|att|sbom)$/;
+export const COSIGN_TAG = /^[a-z0-9]+-[a-f0-9]{32,}\.(sig|att|sbom)$/;
 
 /** The push rules a write obeys; remote caches write without any. */
 export type PushRules = Pick<LocalSettings, 'allowTagOverwrite' | 'maxUniqueTags'>;
@@ -96,7 +96,7 @@ export class LocalManifestService {
         await this.tags.upsert(imageId, tag, manifestId);
       }
       // cosign's `sha256-<hex>.sig` tags are not versions of the image: pruning them would unsign it.
-      if (rules?.maxUniqueTags) await this.rules.pruneTags(imageId, rules.maxUniqueTags, tag, COSIGN_TAG.source);
+      if (rules?.maxUniqueTags) await this.rules.pruneTags(imageId, rules.maxUniqueTags, [tag], COSIGN_TAG.source);
     });
     if (tag) await this.tags.changed();
   }

@@ -85,6 +85,25 @@ export class RemoteBlobService {
   }
 
   /**
+   * Caches the blob with no client to stream it to (promotion from a remote): one verified
+   * download, shared with any already running.
+   */
+  async ensureCached(target: RemoteTarget, digest: string): Promise<void> {
+    const parsed = parseDigest(digest);
+    if (await this.blobs.findLinked(target.repo.id, parsed.value)) return;
+    if (target.settings.offline) throw new RegistryError('BLOB_UNKNOWN', `blob ${parsed.value} is not cached and ${target.repo.key} is offline`);
+    const key = `${target.repo.id}|${parsed.value}`;
+    const running = this.downloads.get(key);
+    if (running) {
+      await running.stored;
+      return;
+    }
+    const download = await this.download(target, parsed, key);
+    download.stream.on('error', () => undefined).resume(); // its failure is `stored`'s
+    await download.stored;
+  }
+
+  /**
    * A stream that reads a running download's upload file as it grows, when the download has
    * started and its length is known; otherwise undefined (the caller waits for the blob).
    */

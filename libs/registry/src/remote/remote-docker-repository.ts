@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { ImageQueries, RepositoryEntity } from '@wharf/db';
-import { RegistryError } from '@wharf/oci';
+import { MANIFEST_MEDIA_TYPES, RegistryError, parseManifest } from '@wharf/oci';
 import { ByteRange } from '@wharf/storage';
-import { BlobInfo, BlobStat, DockerRepository, HeldManifest, ManifestContent, PageRequest, ReferrersIndex, UploadStatus } from '../docker-repository';
+import { BlobInfo, BlobStat, DockerRepository, HeldManifest, ManifestContent, PageRequest, PromotionSource, ReferrersIndex, UploadStatus } from '../docker-repository';
 import { LocalManifestService } from '../local/local-manifest.service';
 import { RemoteBlobService } from './remote-blob.service';
 import { RemoteManifestService, RemoteTarget } from './remote-manifest.service';
@@ -89,6 +89,26 @@ export class RemoteDockerRepository implements DockerRepository {
   async deleteImage(): Promise<void> {
     throw this.readOnly();
   }
+  /** The manifest with an index's children and every blob, fetched and verified into the cache first. */
+  async promotionSource(image: string, reference: string): Promise<PromotionSource> {
+    const manifest = await this.getManifest(image, reference, [...MANIFEST_MEDIA_TYPES]);
+    await this.cacheReferenced(image, manifest);
+    return { repository: this.repo, digest: manifest.digest };
+  }
+
+  /** A cache is filled by pulls, never by promotion. */
+  promotionTarget(): null {
+    return null;
+  }
+
+  private async cacheReferenced(image: string, manifest: ManifestContent): Promise<void> {
+    const parsed = parseManifest(manifest.content, manifest.mediaType);
+    // Foreign layers (with urls) live elsewhere: a pull would not fetch them from here either.
+    const blobs = [parsed.config, ...parsed.layers].filter((d): d is NonNullable<typeof d> => !!d && !d.urls?.length);
+    await Promise.all(blobs.map((blob) => this.services.blobs.ensureCached(this.target(image), blob.digest)));
+    for (const child of parsed.manifests) await this.cacheReferenced(image, await this.getManifest(image, child.digest, [...MANIFEST_MEDIA_TYPES]));
+  }
+
   /** Nothing is written here: every write is refused as read-only. */
   checkWriter(): void {}
   async deleteBlob(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { RepositoryEntity } from '@wharf/db';
-import { MediaType, RegistryError, isDigestLike } from '@wharf/oci';
+import { MANIFEST_MEDIA_TYPES, MediaType, RegistryError, isDigestLike } from '@wharf/oci';
 import { ByteRange } from '@wharf/storage';
 import {
   AppendRequest,
@@ -12,6 +12,8 @@ import {
   ManifestReader,
   MountSource,
   PageRequest,
+  PromotionSource,
+  PromotionTarget,
   ReadFilter,
   ReferrersIndex,
   UploadStatus,
@@ -152,6 +154,19 @@ export class VirtualDockerRepository implements DockerRepository {
 
   deleteImage(image: string): Promise<void> {
     return this.target(image).deleteImage(image);
+  }
+
+  /** The member a pull would take the manifest from, as it holds it. */
+  async promotionSource(image: string, reference: string): Promise<PromotionSource> {
+    const resolution = await this.resolveManifest(image, reference, [...MANIFEST_MEDIA_TYPES]);
+    const member = this.allMembers.find((each) => each.key === resolution.servedBy);
+    if (!member) throw resolution.error ?? this.denied ?? new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} not found in ${this.repo.key}/${image}`);
+    return member.repository.promotionSource(image, reference);
+  }
+
+  promotionTarget(image: string): PromotionTarget | null {
+    this.checkImage(image);
+    return this.deployment?.promotionTarget(image) ?? null;
   }
 
   /** Writes land in the deployment target, so its rules decide. */

@@ -1,0 +1,3 @@
+export * from './promotion-types';
+export * from './promotion.service';
+export * from './promotion.module';
