@@ -5,6 +5,7 @@ export * from './catalog.service';
 export * from './registry.module';
 export * from './admin/repository-admin.service';
 export * from './admin/image-deletion.service';
+export * from './admin/manifest-view.service';
 export * from './admin/remote-settings-builder';
 export * from './kinds/repository-kind';
 export * from './kinds/virtual-settings';

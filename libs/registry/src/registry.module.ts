@@ -8,6 +8,7 @@ import { RepositoryResolver } from './repository-resolver';
 import { CatalogService } from './catalog.service';
 import { RepositoryAdminService } from './admin/repository-admin.service';
 import { ImageDeletionService } from './admin/image-deletion.service';
+import { ManifestViewService } from './admin/manifest-view.service';
 import { RemoteBlobService } from './remote/remote-blob.service';
 import { RemoteManifestService } from './remote/remote-manifest.service';
 import { RemoteTagService } from './remote/remote-tag.service';
@@ -36,6 +37,7 @@ import { VirtualKind } from './kinds/virtual-kind';
     CatalogService,
     RepositoryAdminService,
     ImageDeletionService,
+    ManifestViewService,
     UpstreamClients,
     RemoteSettingsBuilder,
     RemoteManifestService,
@@ -46,6 +48,6 @@ import { VirtualKind } from './kinds/virtual-kind';
     VirtualKind,
     RepositoryKinds,
   ],
-  exports: [RepositoryResolver, CatalogService, RepositoryAdminService, ImageDeletionService, BlobStorageDriver],
+  exports: [RepositoryResolver, CatalogService, RepositoryAdminService, ImageDeletionService, ManifestViewService, BlobStorageDriver],
 })
 export class RegistryModule {}

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IMAGE_NAME, REPOSITORY_KEY, TAG_PATTERN } from '@wharf/oci';
+import type { PromotionRecord } from '@wharf/db';
 import type { PromotedTag, PromotionRequest, PromotionResult } from '@wharf/promotion';
 
 const KEY_RULE = '1 to 64 lowercase letters, digits, "." and "-"';
@@ -117,9 +118,9 @@ export class PromotionListQuery {
   limit?: number;
 }
 
-export class PromotionRecordDto {
+export class PromotionRecordDto implements PromotionRecord {
   @ApiProperty() id: string;
-  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt: Date;
   @ApiProperty({ type: String, nullable: true, description: 'Who promoted' }) username: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'The access token used, if one was' }) tokenId: string | null;
   @ApiProperty({ description: 'Source repository as addressed (maybe a virtual)' }) requestedSource: string;

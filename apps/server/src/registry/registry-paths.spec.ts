@@ -18,6 +18,15 @@ describe('registry paths', () => {
     expect(isRegistryPath('/v1/repositories/docker-local/team/app')).toBe(false);
   });
 
+  it('carves promotion out of the scoped prefix, and nothing else', () => {
+    expect(registryMount('/api/docker/docker-dev/v2/promote')).toBeUndefined();
+    expect(isRegistryPath('/api/docker/docker-dev/v2/promote')).toBe(false);
+    // Image names that merely contain "promote" stay registry routes.
+    expect(registryMount('/api/docker/docker-dev/v2/promote/tags/list')).toEqual({ prefix: '/api/docker/docker-dev/v2/', repoKey: 'docker-dev' });
+    expect(registryMount('/api/docker/docker-dev/v2/team/promote/manifests/1')).toEqual({ prefix: '/api/docker/docker-dev/v2/', repoKey: 'docker-dev' });
+    expect(registryMount('/v2/docker-dev/promote')).toEqual({ prefix: '/v2/' });
+  });
+
   it('counts the token endpoint as a registry path for error rendering', () => {
     expect(isRegistryPath('/v2/token')).toBe(true);
     expect(isRegistryPath('/api/docker/key/v2/')).toBe(true);

@@ -1,18 +1,21 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Principal } from '@wharf/auth';
-import { RepositoryAdminService, RepositoryView, ResolutionView } from '@wharf/registry';
+import { ManifestView, ManifestViewService, RepositoryAdminService, RepositoryView, ResolutionView } from '@wharf/registry';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { ApiOptionalCredentials } from '../http/api-security.decorator';
 import { RepositoryKeyPipe } from './repository-key.pipe';
 import { CachePurgeQuery, RepositoryDto, RepositoryListQuery, RepositoryUpdateDto, ResolveQuery } from './repository.dto';
-import { CachePurgeResultDto, RepositoryViewDto, ResolutionViewDto } from './repository-view.dto';
+import { CachePurgeResultDto, ManifestViewDto, RepositoryViewDto, ResolutionViewDto } from './repository-view.dto';
 
 @ApiTags('repositories')
 @Controller('api/repositories')
 export class RepositoriesController {
-  constructor(private readonly admin: RepositoryAdminService) {}
+  constructor(
+    private readonly admin: RepositoryAdminService,
+    private readonly manifests: ManifestViewService,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'List the repositories the caller may read, optionally of one class' })
@@ -57,6 +60,15 @@ export class RepositoriesController {
   @ApiProblems(400, 401, 404, 429)
   resolve(@CurrentPrincipal() principal: Principal, @Param('key', RepositoryKeyPipe) key: string, @Query() query: ResolveQuery): Promise<ResolutionView> {
     return this.admin.resolve(principal, key, query.image, query.reference);
+  }
+
+  @Get(':key/manifest')
+  @ApiOperation({ summary: 'One manifest (by tag or digest) as a pull finds it: where it is held, its tags, and the promotions that carried it' })
+  @ApiOptionalCredentials()
+  @ApiOkResponse({ type: ManifestViewDto })
+  @ApiProblems(400, 401, 404, 429)
+  manifest(@CurrentPrincipal() principal: Principal, @Param('key', RepositoryKeyPipe) key: string, @Query() query: ResolveQuery): Promise<ManifestView> {
+    return this.manifests.view(principal, key, query.image, query.reference);
   }
 
   @Delete(':key/cache')

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { ResolutionStep, ResolutionView } from '@wharf/registry';
+import type { ManifestView, ResolutionStep, ResolutionView } from '@wharf/registry';
+import { PromotionRecordDto } from '../promotion/promotion.dto';
 
 const RCLASSES = ['local', 'remote', 'virtual'];
 
@@ -60,4 +61,16 @@ export class ResolutionViewDto implements ResolutionView {
 
 export class CachePurgeResultDto {
   @ApiProperty() imagesRemoved: number;
+}
+
+export class ManifestViewDto implements ManifestView {
+  @ApiProperty({ example: 'docker-prod' }) repository: string;
+  @ApiProperty({ example: 'team/app' }) image: string;
+  @ApiProperty({ example: '1.4' }) reference: string;
+  @ApiProperty({ description: "The repository holding it: a virtual's member that serves it, else the repository itself" }) servedBy: string;
+  @ApiProperty() digest: string;
+  @ApiProperty() mediaType: string;
+  @ApiProperty() size: number;
+  @ApiProperty({ type: [String], description: 'Tags of the image on this manifest' }) tags: string[];
+  @ApiProperty({ type: [PromotionRecordDto], description: 'Promotions that carried it, newest first: the stages it passed' }) promotions: PromotionRecordDto[];
 }

@@ -45,6 +45,16 @@ export class TagQueries {
     return countRows(result) > 0;
   }
 
+  /** The image's tags on the manifest `digest`, in byte order. */
+  async pointingAt(repositoryId: string, image: string, digest: string): Promise<string[]> {
+    const rows = await this.db.query(
+      `SELECT t.name FROM tags t JOIN images i ON i.id = t.image_id JOIN manifests m ON m.id = t.manifest_id
+       WHERE i.repository_id = $1 AND i.name = $2 AND m.digest = $3 ORDER BY t.name COLLATE "C"`,
+      [repositoryId, image, digest],
+    );
+    return rows.map((r: { name: string }) => r.name);
+  }
+
   /** Tags in byte order, after `last`, at most `n`. */
   async list(imageId: string, page: Page): Promise<string[]> {
     const params: unknown[] = [imageId];
