@@ -164,8 +164,10 @@ describe('security', () => {
         .map(({ method, path }) => `${method} ${path}`)
         .sort(),
     ).toEqual([
+      'get /api/promotions',
       'get /api/repositories',
       'get /api/repositories/{key}',
+      'get /api/repositories/{key}/manifest',
       'get /api/repositories/{key}/resolve',
       'get /health/live',
       'get /health/ready',
