@@ -4,23 +4,11 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { asScript, readmeBlock } from './helpers/readme-block';
 import { run } from './helpers/registry-clients';
 import { WharfTestServer, startWharf } from './helpers/wharf-server';
 
 jest.setTimeout(180_000);
-
-const ROOT = path.resolve(__dirname, '..');
-const MARKER = '<!-- quick-start:';
-
-/** The first ```sh block after the quick-start marker. */
-async function quickStartBlock(): Promise<string> {
-  const readme = await fs.readFile(path.join(ROOT, 'README.md'), 'utf8');
-  const marked = readme.indexOf(MARKER);
-  expect(marked).toBeGreaterThan(0);
-  const match = /```sh\n([\s\S]*?)```/.exec(readme.slice(marked));
-  expect(match).not.toBeNull();
-  return match![1];
-}
 
 describe("the README's quick start", () => {
   let server: WharfTestServer;
@@ -37,11 +25,11 @@ describe("the README's quick start", () => {
   });
 
   it('runs as written: creates a repository, writes an image offline, pushes, pulls, lists tags, logs docker in', async () => {
-    const block = await quickStartBlock();
+    const block = await readmeBlock('quick-start');
     expect(block).toContain('localhost:8080');
     for (const dir of ['/tmp/wharf-hello', '/tmp/wharf-hello-copy']) await fs.rm(dir, { recursive: true, force: true });
     // Only the address differs: the test server listens on a random port.
-    const script = `set -euo pipefail\ncd ${JSON.stringify(ROOT)}\n${block.replaceAll('localhost:8080', server.host)}`;
+    const script = asScript(block, server.host);
     const { stdout } = await run('bash', ['-c', script], { env: { DOCKER_CONFIG: dockerConfig }, timeoutMs: 150_000 });
     const out = stdout.toString();
 
