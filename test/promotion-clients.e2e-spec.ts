@@ -380,12 +380,9 @@ describe('promotion with real clients', () => {
       expect(listed.json).toEqual([]);
     });
 
-    // BUG (left failing on purpose): a move from a remote is refused only after the promotion has
-    // fetched the manifest and every uncached blob from the upstream (PromotionService.promote
-    // calls locate(), whose RemoteDockerRepository.promotionSource caches everything, before
-    // checkMovable()). A request answered 400 should not cost upstream traffic (rate limits,
-    // gigabytes for a real image) nor fill the cache.
-    it('BUG: a refused move from a remote (400) asks the upstream for nothing', async () => {
+    // A request answered 400 costs no upstream traffic (rate limits, gigabytes for a real image)
+    // and fills no cache: a move from a remote is refused before the upstream is asked.
+    it('a refused move from a remote (400) asks the upstream for nothing', async () => {
       const remote = await fixture.remote();
       const prod = await localRepo('docker-prod');
       const name = fixture.imageName('refused-move');
@@ -425,12 +422,9 @@ describe('promotion with real clients', () => {
       await expectAllServed(prod, name, built);
     });
 
-    // BUG (left failing on purpose): bytes from the upstream that do not match their digest fail
-    // the promotion with 400 Bad Request, "upload content does not match: expected ..., computed
-    // ..." (the storage driver's DIGEST_INVALID for a client's upload, passed through). The caller
-    // sent nothing wrong: the upstream did, and a corrupted manifest from the upstream is answered
-    // 503 UNAVAILABLE (remote-manifests.e2e-spec.ts). Expected a 5xx naming the upstream blob.
-    it('BUG: a tampered upstream blob fails the promotion as an upstream failure (5xx), not as a bad request (400)', async () => {
+    // The caller sent nothing wrong: bytes from the upstream that do not match their digest are an
+    // upstream failure (503, as for a corrupted manifest), not the storage driver's upload error.
+    it('a tampered upstream blob fails the promotion as an upstream failure (5xx), not as a bad request (400)', async () => {
       const remote = await fixture.remote();
       const prod = await localRepo('docker-prod');
       const name = fixture.imageName('tampered-status');

@@ -24,6 +24,7 @@ import { V1DeletionsController } from './repositories/v1-deletions.controller';
 import { ApiAuthGuard } from './auth/api-auth.guard';
 import { RegistryJwtStrategy } from './auth/registry-jwt.strategy';
 import { RequestAuthenticator } from './auth/request-authenticator';
+import { VerifiedJwts } from './auth/verified-jwts';
 import { RegistryAuthorizer } from './registry/registry-authorizer';
 import { TokenController } from './token/token.controller';
 import { TokenEndpoint } from './token/token-endpoint.service';
@@ -54,6 +55,7 @@ export class AppModule implements NestModule {
         { provide: APP_PIPE, useClass: NulFreeInputPipe },
         RegistryJwtStrategy,
         RequestAuthenticator,
+        VerifiedJwts,
         RegistryAuthorizer,
         TokenEndpoint,
         { provide: DataDirProbe, useFactory: () => new DataDirProbe(config.dataDir) },

@@ -1,6 +1,6 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { AccessControl, Principal } from '@wharf/auth';
-import { ClosureManifest, Db, ImageQueries, PromotionQueries, PromotionRecord, PushRuleQueries, RepositoryEntity, TagPointer, TagQueries } from '@wharf/db';
+import { ClosureManifest, Db, ImageQueries, PromotionQueries, PromotionRecord, PushRuleQueries, RepositoryEntity, RepositoryQueries, TagPointer, TagQueries } from '@wharf/db';
 import { RegistryError } from '@wharf/oci';
 import { COSIGN_TAG, DockerRepository, PromotionTarget, RepositoryResolver, SIGNATURE_ARTIFACT_TYPES, readLocalSettings } from '@wharf/registry';
 import { PromotionRequest, PromotionResult } from './promotion-types';
@@ -14,10 +14,11 @@ class DryRunDone {
   constructor(readonly result: PromotionResult) {}
 }
 
-/** The source side once resolved: the repository holding the rows and the tags to promote. */
+/** The source side once resolved: the repository holding the rows, the tags to promote, and how to fetch what it lacks. */
 interface Source {
   holder: RepositoryEntity;
   tags: string[];
+  fetchContent(): Promise<void>;
 }
 
 /**
@@ -35,6 +36,7 @@ export class PromotionService {
     private readonly access: AccessControl,
     private readonly resolver: RepositoryResolver,
     private readonly images: ImageQueries,
+    private readonly repositories: RepositoryQueries,
     private readonly promotions: PromotionQueries,
     private readonly rules: PushRuleQueries,
     private readonly tagQueries: TagQueries,
@@ -63,8 +65,11 @@ export class PromotionService {
     }
     targetRepository.checkWriter(targetImage, writer);
 
+    // A remote is refused before anything is asked of its upstream; a virtual's member once resolved.
+    if (!copy) this.checkMovableKind((await this.repositories.findByKey(sourceKey))!);
     const source = await this.locate(principal, sourceKey, image, request.tag);
     if (!copy) await this.checkMovable(principal, source.holder, image, writer);
+    await source.fetchContent();
 
     for (let attempt = 1; ; attempt += 1) {
       try {
@@ -85,9 +90,9 @@ export class PromotionService {
   }
 
   /**
-   * The repository whose rows hold the tags (a virtual's member that answers them), with what
-   * a remote had not cached fetched and verified. Without `tag`, every tag of the image: only
-   * for a local source, as a remote's upstream (or a virtual's) may list thousands.
+   * The repository whose rows hold the tags (a virtual's member that answers them). Without
+   * `tag`, every tag of the image: only for a local source, as a remote's upstream (or a
+   * virtual's) may list thousands.
    */
   private async locate(principal: Principal, sourceKey: string, image: string, tag?: string): Promise<Source> {
     const repository: DockerRepository = await this.resolver.resolve(sourceKey, (member) => this.access.mayReadMember(principal, member));
@@ -97,14 +102,18 @@ export class PromotionService {
     const tags = tag !== undefined ? [tag] : await repository.listTags(image, {});
     if (tags.length === 0) throw new RegistryError('NAME_UNKNOWN', `image ${sourceKey}/${image} has no tags to promote`);
     const located = await Promise.all(tags.map((each) => repository.promotionSource(image, each)));
-    return { holder: located[0].repository, tags };
+    return {
+      holder: located[0].repository,
+      tags,
+      fetchContent: async () => {
+        for (const each of located) await each.fetchContent();
+      },
+    };
   }
 
   /** Moving deletes from the source: it must be local, the caller must hold delete, and its push rules must allow it. */
   private async checkMovable(principal: Principal, holder: RepositoryEntity, image: string, writer: { accessToken: boolean }): Promise<void> {
-    if (holder.rclass !== 'local') {
-      throw new BadRequestException(`${holder.key} is a ${holder.rclass} repository: promotion can only copy from it (set copy to true)`);
-    }
+    this.checkMovableKind(holder);
     await this.access.require(principal, holder.key, 'delete', `delete permission on ${holder.key} (moving removes the image from it; set copy to true to keep it)`);
     (await this.resolver.resolve(holder.key)).checkWriter(image, writer);
     if (!readLocalSettings(holder.settings).allowTagOverwrite) {
@@ -112,6 +121,12 @@ export class PromotionService {
         'DENIED',
         `moving would delete tags of ${holder.key}/${image}, and ${holder.key} does not allow tag overwrite or deletion (allowTagOverwrite is false): set copy to true`,
       );
+    }
+  }
+
+  private checkMovableKind(repository: RepositoryEntity): void {
+    if (repository.rclass === 'remote') {
+      throw new BadRequestException(`${repository.key} is a remote repository: promotion can only copy from it (set copy to true)`);
     }
   }
 

@@ -84,6 +84,12 @@ export interface Writer {
 export interface PromotionSource {
   repository: RepositoryEntity;
   digest: string;
+  /**
+   * Makes everything the manifest references stored there: a remote fetches and verifies what
+   * it had not cached (an index's children, their blobs). Called once the promotion is known to
+   * be allowed, so a refused one costs no download.
+   */
+  fetchContent(): Promise<void>;
 }
 
 /** Where a promotion into a repository lands (a local repository) and the push rules it obeys there. */
@@ -122,9 +128,8 @@ export interface DockerRepository {
   checkWriter(image: string, writer: Writer): void;
   /**
    * Promotion reads rows, not bytes: the repository holding `image:reference` (a virtual's
-   * member that answers it), once everything the manifest references is stored there (a
-   * remote fetches and verifies what it had not cached: an index's children, their blobs).
-   * What a pull would refuse (requireSignature) is refused.
+   * member that answers it), as a pull resolves it; what a pull would refuse (requireSignature)
+   * is refused.
    */
   promotionSource(image: string, reference: string): Promise<PromotionSource>;
   /** Where promotions into this repository land: itself, a virtual's deployment target; null for a remote. */

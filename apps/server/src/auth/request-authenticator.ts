@@ -4,6 +4,7 @@ import passport from 'passport';
 import { ANONYMOUS, CredentialVerifier, Principal, RegistryTokenClaims, ScopeEntry } from '@wharf/auth';
 import { RegistryError } from '@wharf/oci';
 import { REGISTRY_JWT } from './registry-jwt.strategy';
+import { VerifiedJwts } from './verified-jwts';
 
 export interface Authentication {
   principal: Principal;
@@ -20,7 +21,10 @@ const ACCESS_TOKEN_PREFIX = 'wharf_';
  */
 @Injectable()
 export class RequestAuthenticator {
-  constructor(private readonly credentials: CredentialVerifier) {}
+  constructor(
+    private readonly credentials: CredentialVerifier,
+    private readonly verifiedJwts: VerifiedJwts,
+  ) {}
 
   /** Also puts the principal on the request, where the access log names it. */
   async authenticate(req: Request, res: Response): Promise<Authentication> {
@@ -43,24 +47,32 @@ export class RequestAuthenticator {
       }
       case 'bearer':
         if (value.startsWith(ACCESS_TOKEN_PREFIX)) return { principal: await this.credentials.verifyBearerAccessToken(value, clientAddress) };
-        return this.fromJwt(req, res);
+        return this.fromJwt(req, res, value);
       default:
         throw new RegistryError('UNAUTHORIZED', `unsupported authorization scheme "${scheme.slice(0, 20)}": use Basic or Bearer`);
     }
   }
 
-  private async fromJwt(req: Request, res: Response): Promise<Authentication> {
-    const claims = await new Promise<RegistryTokenClaims>((resolve, reject) => {
+  private async fromJwt(req: Request, res: Response, token: string): Promise<Authentication> {
+    let claims = this.verifiedJwts.get(token);
+    if (!claims) {
+      claims = await this.verifyJwt(req, res);
+      this.verifiedJwts.remember(token, claims);
+    }
+    if (claims.sub === '') return { principal: ANONYMOUS, tokenAccess: claims.access };
+    const principal = await this.credentials.principalForToken(claims.sub, claims.tid);
+    if (!principal) throw new RegistryError('UNAUTHORIZED', "the token's user or access token is no longer valid");
+    return { principal, tokenAccess: claims.access };
+  }
+
+  private verifyJwt(req: Request, res: Response): Promise<RegistryTokenClaims> {
+    return new Promise<RegistryTokenClaims>((resolve, reject) => {
       passport.authenticate(REGISTRY_JWT, { session: false }, (err: Error | null, user: RegistryTokenClaims | false, info?: Error) => {
         if (err) return reject(err);
         if (!user) return reject(new RegistryError('UNAUTHORIZED', describeFailure(info)));
         resolve(user);
       })(req, res, (err?: Error) => reject(err ?? new RegistryError('UNAUTHORIZED', 'invalid token')));
     });
-    if (claims.sub === '') return { principal: ANONYMOUS, tokenAccess: claims.access };
-    const principal = await this.credentials.principalForToken(claims.sub, claims.tid);
-    if (!principal) throw new RegistryError('UNAUTHORIZED', "the token's user or access token is no longer valid");
-    return { principal, tokenAccess: claims.access };
   }
 }
 

@@ -88,13 +88,20 @@ export class RegistryAuthorizer {
     return this.access.readableKeys(auth.principal);
   }
 
+  /**
+   * The registry actions the request may take. A bearer token carries the actions it was minted
+   * with, but no more than the holder has now: a removed permission, like a disabled user or a
+   * revoked access token (RequestAuthenticator), acts on the next request, on every instance.
+   */
   private async actionsFor(auth: Authentication, repoKey: string, name: string): Promise<string[]> {
-    if (auth.tokenAccess) {
-      // A repository-wide route (its own _catalog) is covered by a token for any of its images.
-      const covers = (granted: string) => granted === name || (name === repoKey && granted.startsWith(`${repoKey}/`));
-      return auth.tokenAccess.filter((a) => a.type === 'repository' && covers(a.name)).flatMap((a) => a.actions);
-    }
-    return registryActionsFor(await this.access.actionsOn(auth.principal, repoKey));
+    const current = registryActionsFor(await this.access.actionsOn(auth.principal, repoKey));
+    if (!auth.tokenAccess) return current;
+    // A repository-wide route (its own _catalog) is covered by a token for any of its images.
+    const covers = (granted: string) => granted === name || (name === repoKey && granted.startsWith(`${repoKey}/`));
+    return auth.tokenAccess
+      .filter((a) => a.type === 'repository' && covers(a.name))
+      .flatMap((a) => a.actions)
+      .filter((action) => current.includes(action));
   }
 
   private unauthorized(req: Request, scope?: string, message = 'authentication required'): RegistryError {

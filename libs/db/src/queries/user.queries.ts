@@ -12,6 +12,7 @@ export class UserQueries {
   // Credentials are checked on every request: the user and its groups stay in memory,
   // invalidated by the feed on any security change (a new password takes effect at once).
   private readonly byUsername: ReadThroughCache<UserEntity | null>;
+  private readonly byId: ReadThroughCache<UserEntity | null>;
   private readonly groupsByUser: ReadThroughCache<string[]>;
 
   constructor(
@@ -19,6 +20,7 @@ export class UserQueries {
     private readonly feed: ChangeFeed,
   ) {
     this.byUsername = new ReadThroughCache(feed, ['security']);
+    this.byId = new ReadThroughCache(feed, ['security']);
     this.groupsByUser = new ReadThroughCache(feed, ['security']);
   }
 
@@ -33,7 +35,7 @@ export class UserQueries {
   }
 
   findById(id: string): Promise<UserEntity | null> {
-    return this.repo.findOneBy({ id });
+    return this.byId.get(id, () => this.repo.findOneBy({ id }));
   }
 
   list(): Promise<UserEntity[]> {

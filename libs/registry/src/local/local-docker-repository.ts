@@ -90,7 +90,7 @@ export class LocalDockerRepository implements DockerRepository {
 
   async promotionSource(image: string, reference: string): Promise<PromotionSource> {
     const manifest = await this.getManifest(image, reference, [...MANIFEST_MEDIA_TYPES]);
-    return { repository: this.repo, digest: manifest.digest };
+    return { repository: this.repo, digest: manifest.digest, fetchContent: async () => undefined };
   }
 
   promotionTarget(): PromotionTarget {

@@ -100,7 +100,16 @@ export class RemoteBlobService {
     }
     const download = await this.download(target, parsed, key);
     download.stream.on('error', () => undefined).resume(); // its failure is `stored`'s
-    await download.stored;
+    try {
+      await download.stored;
+    } catch (err) {
+      // The upstream's fault, not the caller's: as for a manifest that does not match.
+      if (err instanceof RegistryError && err.code === 'DIGEST_INVALID') {
+        const computed = /computed (\S+)/.exec(err.message)?.[1] ?? 'another digest';
+        throw new RegistryError('UNAVAILABLE', `the upstream sent blob ${parsed.value} with content that hashes to ${computed}: not cached`);
+      }
+      throw err;
+    }
   }
 
   /**

@@ -89,11 +89,10 @@ export class RemoteDockerRepository implements DockerRepository {
   async deleteImage(): Promise<void> {
     throw this.readOnly();
   }
-  /** The manifest with an index's children and every blob, fetched and verified into the cache first. */
+  /** The manifest, cached as a pull caches it; its children and blobs once the promotion goes ahead. */
   async promotionSource(image: string, reference: string): Promise<PromotionSource> {
     const manifest = await this.getManifest(image, reference, [...MANIFEST_MEDIA_TYPES]);
-    await this.cacheReferenced(image, manifest);
-    return { repository: this.repo, digest: manifest.digest };
+    return { repository: this.repo, digest: manifest.digest, fetchContent: () => this.cacheReferenced(image, manifest) };
   }
 
   /** A cache is filled by pulls, never by promotion. */
