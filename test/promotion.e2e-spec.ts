@@ -434,11 +434,9 @@ describe('copy', () => {
     await expectComplete(prod, image, moved, 'moved');
   });
 
-  // BUG: with tag omitted, the image's tag list includes cosign's `sha256-<hex>.sig` tag, which
-  // the closure also carries as an attachment (cosignTags): the same tag twice in setTags' one
-  // INSERT ... ON CONFLICT DO UPDATE, which Postgres refuses ("ON CONFLICT DO UPDATE command
-  // cannot affect row a second time"): 500 "unknown error" instead of 200.
-  it('BUG (500 today): copies every tag of an image that has a cosign `.sig` tag (the tag listed once, the signature with it)', async () => {
+  // With tag omitted, the image's tag list names cosign's `sha256-<hex>.sig` tag, which the
+  // closure also carries as an attachment: it is set once (it was twice, a 500 from Postgres).
+  it('copies every tag of an image that has a cosign `.sig` tag (the tag listed once, the signature with it)', async () => {
     const [dev, prod, image] = [await localRepo(), await localRepo(), nextImage()];
     const built = buildImage({ layerCount: 1 });
     const digest = await pushImage(server, base(dev, image), built, '1');
@@ -449,7 +447,7 @@ describe('copy', () => {
     expect(await manifestStatus(prod, image, sig.tag)).toBe(200);
   });
 
-  it('BUG (500 today): moves every tag of an image that has a cosign `.sig` tag', async () => {
+  it('moves every tag of an image that has a cosign `.sig` tag', async () => {
     const [dev, prod, image] = [await localRepo(), await localRepo(), nextImage()];
     const built = buildImage({ layerCount: 1 });
     const digest = await pushImage(server, base(dev, image), built, '1');
@@ -732,11 +730,10 @@ describe('refusals', () => {
     expect((await promotions({ repository: virtual }))[0]).toMatchObject({ requestedSource: virtual, sourceRepository: second });
   });
 
-  // BUG: source and target are compared by the keys as addressed (sourceKey === targetRepo), not
-  // by where the rows are (source.holder vs target.repository): a move from a virtual onto the
-  // member that holds the image (or from a local into a virtual deploying to it), same image and
-  // tag, sets the tag, then removeMoved deletes it with the image's manifests: 200, data lost.
-  it('BUG (200 and the image deleted today): a move from a virtual source onto the member that holds the image (same image and tag): 400, the image stays', async () => {
+  // Source and target are compared where the rows are, not by the keys as addressed: a move from
+  // a virtual onto the member holding the image (or from a local into a virtual deploying to it)
+  // would otherwise set the tag and then delete it with the image's manifests.
+  it('a move from a virtual source onto the member that holds the image (same image and tag): 400, the image stays', async () => {
     const [member, name] = [await localRepo(), nextImage()];
     const built = buildImage({ layerCount: 1 });
     await pushImage(server, base(member, name), built, '1');
@@ -748,7 +745,7 @@ describe('refusals', () => {
     expectProblem(res, 400, 'same');
   });
 
-  it('BUG (200 and the image deleted today): a move from a local repository into a virtual that deploys to it (same image and tag): 400, the image stays', async () => {
+  it('a move from a local repository into a virtual that deploys to it (same image and tag): 400, the image stays', async () => {
     const [member, name] = [await localRepo(), nextImage()];
     const built = buildImage({ layerCount: 1 });
     await pushImage(server, base(member, name), built, '1');

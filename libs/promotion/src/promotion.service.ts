@@ -47,11 +47,6 @@ export class PromotionService {
     const targetImage = request.targetDockerRepository ?? image;
     const copy = request.copy ?? false;
     if (request.targetTag !== undefined && request.tag === undefined) throw new BadRequestException('targetTag needs tag: name the one tag to retag');
-    if (sourceKey === request.targetRepo && image === targetImage && (request.targetTag ?? request.tag) === request.tag) {
-      throw new BadRequestException(
-        `source and target are the same (${sourceKey}/${image}${request.tag ? `:${request.tag}` : ''}): set targetRepo, targetDockerRepository or targetTag`,
-      );
-    }
     await this.access.require(principal, sourceKey, 'read');
     await this.access.require(principal, request.targetRepo, 'write', `write permission on ${request.targetRepo} (targetRepo)`);
 
@@ -68,6 +63,12 @@ export class PromotionService {
     // A remote is refused before anything is asked of its upstream; a virtual's member once resolved.
     if (!copy) this.checkMovableKind((await this.repositories.findByKey(sourceKey))!);
     const source = await this.locate(principal, sourceKey, image, request.tag);
+    // Compared where the rows are: a virtual on either side may name the same repository.
+    if (source.holder.id === target.repository.id && image === targetImage && (request.targetTag ?? request.tag) === request.tag) {
+      throw new BadRequestException(
+        `source and target are the same (${source.holder.key}/${image}${request.tag ? `:${request.tag}` : ''}): set targetRepo, targetDockerRepository or targetTag`,
+      );
+    }
     if (!copy) await this.checkMovable(principal, source.holder, image, writer);
     await source.fetchContent();
 
@@ -152,8 +153,9 @@ export class PromotionService {
       target.repository.id,
     );
     const promoted = pointers.map((p) => ({ source: p.name, target: request.targetTag ?? p.name, digest: p.digest }));
-    const tags: TagPointer[] = [...promoted.map((t) => ({ name: t.target, digest: t.digest })), ...cosignTags];
-    const refused = await this.promotions.setTags(targetImageId, tags, !target.rules.allowTagOverwrite);
+    // Once each: promoting every tag already names cosign's.
+    const tags = new Map<string, TagPointer>([...promoted.map((t) => ({ name: t.target, digest: t.digest })), ...cosignTags].map((t) => [t.name, t]));
+    const refused = await this.promotions.setTags(targetImageId, [...tags.values()], !target.rules.allowTagOverwrite);
     if (refused.length) {
       throw new RegistryError(
         'DENIED',
