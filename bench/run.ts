@@ -12,6 +12,7 @@ import { concurrentPush } from './workloads/concurrent-push';
 import { loopbackFileStream, pageCacheWrites, sha256Rate } from './workloads/machine';
 import { manifestPuts, manifestReads, tagList } from './workloads/manifests';
 import { streamingMemory } from './workloads/memory';
+import { promotion } from './workloads/promotion';
 import { pullThrough } from './workloads/pull-through';
 import { virtualRepositories } from './workloads/virtual';
 
@@ -29,6 +30,7 @@ const WORKLOADS: [string, Workload][] = [
   ['pull-through', pullThrough],
   ['memory while streaming', streamingMemory],
   ['virtual', virtualRepositories],
+  ['promotion', promotion],
 ];
 
 async function main(): Promise<number> {

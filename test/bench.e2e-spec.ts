@@ -89,6 +89,12 @@ describe('npm run bench (BENCH_QUICK=1)', () => {
         expect({ name, wharf, distribution }).toEqual({ name, wharf: expect.stringMatching(/^[\d,.]+$/), distribution: expect.stringMatching(/^[\d,.]+$/) });
       }
     }
+    // Wharf-only workloads: a figure for Wharf, n/a for Distribution.
+    const wharfOnly = cells.filter(([, name]) => name.startsWith('promotion'));
+    expect(wharfOnly.length).toBeGreaterThan(0);
+    for (const [, name, wharf, distribution] of wharfOnly) {
+      expect({ name, wharf, distribution }).toEqual({ name, wharf: expect.stringMatching(/^[\d,.]+$/), distribution: 'n/a' });
+    }
     expect(table).toMatch(/sha256, one core: \d+ MB\/s/);
     expect(table).toMatch(/plain loopback file stream .* out \d+ MB\/s/);
     expect(serverProcesses()).toBe(before);
