@@ -1,14 +1,24 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Agent, Dispatcher, request } from 'undici';
+import { RegistryTokens } from './registry-tokens';
 import { SyntheticBlob } from './synthetic-blob';
 
-/** Where a registry serves an image: its origin, the path prefix of the image, the auth header. */
+/** Where a registry serves an image: its origin, the path prefix of the image, how to authenticate. */
 export interface Endpoint {
   origin: string;
+  /** Sent on every request (none for Distribution, which runs anonymous). */
   headers: Record<string, string>;
+  /** Registry tokens to send as Bearer, as clients do (Wharf). */
+  tokens?: RegistryTokens;
   /** The path of an image's API root, e.g. `/v2/bench/app` (Wharf) or `/v2/app` (Distribution). */
   v2(image: string): string;
+}
+
+/** The headers a request to `path` carries: the endpoint's own, and its Bearer token for the path's repository. */
+export async function authorized(endpoint: Endpoint, path: string, headers: Record<string, string> = {}): Promise<Record<string, string>> {
+  const bearer = await endpoint.tokens?.authorizationFor(path);
+  return { ...endpoint.headers, ...(bearer ? { authorization: bearer } : {}), ...headers };
 }
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -40,7 +50,7 @@ export class RegistryClient {
     const url = new URL(pathOrUrl, this.endpoint.origin);
     const res = await request(url, {
       method,
-      headers: { ...this.endpoint.headers, ...options.headers },
+      headers: await authorized(this.endpoint, url.pathname, options.headers),
       body: options.body,
       signal: options.signal,
       dispatcher: this.dispatcher,

@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { startDistribution } from '../test/helpers/distribution-registry';
 import { startUpstreamRegistry } from '../test/helpers/upstream-registry';
 import { Endpoint, agent } from './registry-client';
+import { RegistryTokens } from './registry-tokens';
 import { startWharfProcess } from './wharf-process';
 
 /** A registry under test: how to address it, and its process for memory readings. */
@@ -13,7 +14,7 @@ export interface Target extends Endpoint {
   name: 'Wharf' | 'Distribution';
   /** The server's process id, when known. */
   pid?: number;
-  /** Wharf only: the admin's Basic header, for the REST API. */
+  /** Wharf only: the admin's Basic header, for the REST API (and the labelled Basic rows). */
   adminHeaders?: Record<string, string>;
   /** Wharf only: what backs its metadata. */
   database?: string;
@@ -83,7 +84,9 @@ export async function startWharfTarget(resources: Resources): Promise<Target> {
   return {
     name: 'Wharf',
     origin: wharf.url,
-    headers: adminHeaders,
+    // Registry requests carry Bearer tokens from /v2/token, as docker, podman and skopeo send them.
+    headers: {},
+    tokens: new RegistryTokens(wharf.url, adminHeaders.authorization),
     adminHeaders,
     pid: wharf.pid,
     database,
@@ -128,7 +131,7 @@ export async function startPullThrough(resources: Resources, wharf: Target): Pro
   });
   return {
     upstream: { origin: upstream.url, headers: {}, v2: (image) => `/v2/${image}` },
-    wharf: { origin: wharf.origin, headers: wharf.headers, v2: (image) => `/v2/${remoteKey}/${image}` },
+    wharf: { origin: wharf.origin, headers: wharf.headers, tokens: wharf.tokens, v2: (image) => `/v2/${remoteKey}/${image}` },
     distribution: { origin: proxy.url, headers: {}, v2: (image) => `/v2/${image}` },
   };
 }

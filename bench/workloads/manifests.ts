@@ -1,6 +1,6 @@
 import { runLoad } from '../load-client';
 import { Row } from '../report';
-import { MANIFEST_ACCEPT, RegistryClient, smallImage } from '../registry-client';
+import { MANIFEST_ACCEPT, RegistryClient, authorized, smallImage } from '../registry-client';
 import { Target } from '../targets';
 import { BenchContext, Both, Measured, both, bothRepeated, bothRepeatedAll, inParallel, measuredRow, median, percentile, pick } from './common';
 
@@ -25,26 +25,41 @@ export async function manifestReads(ctx: BenchContext): Promise<Row[]> {
   const rows: Row[] = [];
   for (const method of ['GET', 'HEAD'] as const) {
     for (const connections of [16, 64]) {
-      const result = await bothRepeatedAll(ctx, ctx.scale.reps, ['rps', 'p50', 'p99', 'clientDelay'], async (target) => {
-        const load = await runLoad({
-          origin: target.origin,
-          path: `${target.v2(image)}/manifests/latest`,
-          method,
-          headers: { ...target.headers, accept: MANIFEST_ACCEPT },
-          connections,
-          durationMs: ctx.scale.loadMs,
-        });
+      const path = (target: Target) => `${target.v2(image)}/manifests/latest`;
+      const measure = async (target: Target, headers: Record<string, string>) => {
+        const load = await runLoad({ origin: target.origin, path: path(target), method, headers, connections, durationMs: ctx.scale.loadMs });
         if (load.connects > 0) console.error(`  ${target.name} ${method} @${connections}: ${load.connects} connections opened during the run (not kept alive)`);
         if (load.errors > 0) console.error(`  ${target.name} ${method} @${connections}: ${load.errors} errors of ${load.requests} (${load.firstError})`);
         if (load.errors > load.requests / 100) throw new Error(`${load.errors} errors of ${load.requests}: ${load.firstError}`);
-        return { rps: load.rps, p50: load.p50Ms, p99: load.p99Ms, clientDelay: load.clientLoopDelayP99Ms };
+        return load;
+      };
+      // Wharf's GETs also once with Basic credentials (verified once, then cached), which no
+      // client sends: the figure the Bearer path is measured against.
+      const withBasic = method === 'GET';
+      const result = await bothRepeatedAll(ctx, ctx.scale.reps, ['rps', 'p50', 'p99', 'clientDelay', 'basicRps'], async (target) => {
+        const load = await measure(target, await authorized(target, path(target), { accept: MANIFEST_ACCEPT }));
+        const basic = withBasic && target.adminHeaders ? await measure(target, { ...target.adminHeaders, accept: MANIFEST_ACCEPT }) : undefined;
+        return { rps: load.rps, p50: load.p50Ms, p99: load.p99Ms, clientDelay: load.clientLoopDelayP99Ms, basicRps: basic?.rps ?? Number.NaN };
       });
       const name = `manifest ${method} by tag, ${connections} conns`;
       rows.push(
-        measuredRow(name, 'req/s', 'higher', result.rps),
+        measuredRow(name, 'req/s', 'higher', result.rps, 'Wharf: Bearer token from /v2/token, as clients send; Distribution: anonymous'),
         measuredRow(name, 'p50 ms', 'lower', result.p50),
         measuredRow(name, 'p99 ms', 'lower', result.p99, clientDelayNote(result.clientDelay)),
       );
+      if (withBasic) {
+        const bearerOverBasic =
+          typeof result.rps.wharf === 'string' || typeof result.basicRps.wharf === 'string' ? undefined : result.rps.wharf.median / result.basicRps.wharf.median;
+        rows.push(
+          measuredRow(
+            `${name}, Basic credentials (no client sends them)`,
+            'req/s',
+            'higher',
+            { wharf: result.basicRps.wharf, distribution: 'n/a' },
+            bearerOverBasic === undefined ? undefined : `Bearer/Basic ${bearerOverBasic.toFixed(2)}×`,
+          ),
+        );
+      }
     }
   }
   return rows;

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { request } from 'undici';
 import { Row } from '../report';
-import { Endpoint, OCI_MANIFEST, RegistryClient, agent, smallImage } from '../registry-client';
+import { Endpoint, OCI_MANIFEST, RegistryClient, agent, authorized, smallImage } from '../registry-client';
 import { createRepository } from '../targets';
 import { BenchContext, inParallel, percentile } from './common';
 
@@ -70,7 +70,7 @@ export async function promotion(ctx: BenchContext): Promise<Row[]> {
   const prods = Array.from({ length: targets + 1 }, (_, k) => `bench-prod${k + 1}-${suffix}`);
   const lateProd = prods[targets];
   for (const key of [dev, ...prods]) await createRepository(wharf.origin, admin, key, { rclass: 'local', packageType: 'docker' });
-  const under = (key: string): Endpoint => ({ origin: wharf.origin, headers: wharf.headers, v2: (image) => `/v2/${key}/${image}` });
+  const under = (key: string): Endpoint => ({ origin: wharf.origin, headers: wharf.headers, tokens: wharf.tokens, v2: (image) => `/v2/${key}/${image}` });
   const source = under(dev);
 
   const setupStarted = performance.now();
@@ -285,7 +285,7 @@ async function pushIndex(endpoint: Endpoint, image: string, tag: string, counter
 async function pushBlob(endpoint: Endpoint, image: string, bytes: Buffer, signal: AbortSignal): Promise<void> {
   const res = await request(`${endpoint.origin}${endpoint.v2(image)}/blobs/uploads/?digest=${sha256(bytes)}`, {
     method: 'POST',
-    headers: { ...endpoint.headers, 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) },
+    headers: await authorized(endpoint, `${endpoint.v2(image)}/blobs/uploads/`, { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) }),
     body: bytes,
     signal,
     dispatcher: agent,
@@ -297,7 +297,7 @@ async function pushBlob(endpoint: Endpoint, image: string, bytes: Buffer, signal
 async function putManifest(endpoint: Endpoint, image: string, reference: string, body: Buffer, mediaType: string, signal: AbortSignal): Promise<void> {
   const res = await request(`${endpoint.origin}${endpoint.v2(image)}/manifests/${reference}`, {
     method: 'PUT',
-    headers: { ...endpoint.headers, 'content-type': mediaType, 'content-length': String(body.length) },
+    headers: await authorized(endpoint, `${endpoint.v2(image)}/manifests/`, { 'content-type': mediaType, 'content-length': String(body.length) }),
     body,
     signal,
     dispatcher: agent,
@@ -308,7 +308,7 @@ async function putManifest(endpoint: Endpoint, image: string, reference: string,
 
 async function getManifest(endpoint: Endpoint, image: string, reference: string, signal: AbortSignal): Promise<Buffer> {
   const res = await request(`${endpoint.origin}${endpoint.v2(image)}/manifests/${reference}`, {
-    headers: { ...endpoint.headers, accept: `${OCI_INDEX}, ${OCI_MANIFEST}` },
+    headers: await authorized(endpoint, `${endpoint.v2(image)}/manifests/`, { accept: `${OCI_INDEX}, ${OCI_MANIFEST}` }),
     signal,
     dispatcher: agent,
   });
@@ -320,7 +320,7 @@ async function getManifest(endpoint: Endpoint, image: string, reference: string,
 async function manifestStatus(endpoint: Endpoint, image: string, reference: string, signal: AbortSignal): Promise<number> {
   const res = await request(`${endpoint.origin}${endpoint.v2(image)}/manifests/${reference}`, {
     method: 'HEAD',
-    headers: { ...endpoint.headers, accept: `${OCI_INDEX}, ${OCI_MANIFEST}` },
+    headers: await authorized(endpoint, `${endpoint.v2(image)}/manifests/`, { accept: `${OCI_INDEX}, ${OCI_MANIFEST}` }),
     signal,
     dispatcher: agent,
   });

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { request } from 'undici';
 import { runLoad } from '../load-client';
 import { Row } from '../report';
-import { Endpoint, MANIFEST_ACCEPT, RegistryClient, agent, smallImage } from '../registry-client';
+import { Endpoint, MANIFEST_ACCEPT, RegistryClient, authorized, smallImage } from '../registry-client';
 import { SyntheticBlob } from '../synthetic-blob';
 import { Target, createRepository } from '../targets';
 import { BenchContext, Both, Measured, bothRepeatedAll, mbps, measuredRow, mib } from './common';
@@ -46,7 +45,7 @@ export async function virtualRepositories(ctx: BenchContext): Promise<Row[]> {
     repositories: memberKeys,
     defaultDeploymentRepo: memberKeys[0],
   });
-  const under = (key: string): Endpoint => ({ origin: wharf.origin, headers: wharf.headers, v2: (image) => `/v2/${key}/${image}` });
+  const under = (key: string): Endpoint => ({ origin: wharf.origin, headers: wharf.headers, tokens: wharf.tokens, v2: (image) => `/v2/${key}/${image}` });
   const firstMember = under(memberKeys[0]);
   const lastMember = under(memberKeys[MEMBERS - 1]);
   const virtual = under(virtualKey);
@@ -62,13 +61,11 @@ export async function virtualRepositories(ctx: BenchContext): Promise<Row[]> {
   if (!direct.equals(await new RegistryClient(virtual).getManifest(image, 'first', ctx.signal))) throw new Error('the virtual answers another manifest for `first`');
 
   const load = async (endpoint: Endpoint, tag: string): Promise<number> => {
-    // As docker, podman and skopeo reach Wharf: a registry token from /v2/token, sent as Bearer.
-    const authorization = endpoint.origin === wharf.origin ? await registryToken(endpoint, image) : undefined;
     const result = await runLoad({
       origin: endpoint.origin,
       path: `${endpoint.v2(image)}/manifests/${tag}`,
       method: 'GET',
-      headers: { ...endpoint.headers, ...(authorization ? { authorization } : {}), accept: MANIFEST_ACCEPT },
+      headers: await authorized(endpoint, `${endpoint.v2(image)}/manifests/${tag}`, { accept: MANIFEST_ACCEPT }),
       connections: CONNECTIONS,
       durationMs: Math.round(ctx.scale.loadMs * LOAD_SHARE),
     });
@@ -159,13 +156,4 @@ async function seed(endpoint: Endpoint | Target, image: string, tag: string, sig
   await client.pushSmall(image, built.config, signal);
   await client.pushSmall(image, built.layer, signal);
   await client.putManifest(image, tag, built.manifest(), signal);
-}
-
-/** `Bearer <jwt>` for pulling `image` from the endpoint's repository, obtained with its Basic credentials. */
-async function registryToken(endpoint: Endpoint, image: string): Promise<string> {
-  const name = endpoint.v2(image).slice('/v2/'.length);
-  const res = await request(`${endpoint.origin}/v2/token?service=wharf&scope=${encodeURIComponent(`repository:${name}:pull`)}`, { headers: endpoint.headers, dispatcher: agent });
-  const body = (await res.body.json()) as { token?: string };
-  if (res.statusCode !== 200 || !body.token) throw new Error(`token for ${name}: ${res.statusCode}`);
-  return `Bearer ${body.token}`;
 }
