@@ -14,6 +14,7 @@ import { manifestPuts, manifestReads, tagList } from './workloads/manifests';
 import { streamingMemory } from './workloads/memory';
 import { promotion } from './workloads/promotion';
 import { pullThrough } from './workloads/pull-through';
+import { realClients } from './workloads/real-clients';
 import { virtualRepositories } from './workloads/virtual';
 
 /**
@@ -31,6 +32,7 @@ const WORKLOADS: [string, Workload][] = [
   ['memory while streaming', streamingMemory],
   ['virtual', virtualRepositories],
   ['promotion', promotion],
+  ['real clients', realClients],
 ];
 
 async function main(): Promise<number> {

@@ -81,6 +81,7 @@ describe('npm run bench (BENCH_QUICK=1)', () => {
       'pull-through',
       'peak memory',
       'virtual of 3',
+      'real clients: skopeo copy',
     ]) {
       const found = cells.filter(([, name]) => name.includes(workload) && !isWharfOnly(name));
       expect({ workload, rows: found.length > 0 }).toEqual({ workload, rows: true });
