@@ -138,17 +138,17 @@ export class RegistryClient {
     return { bytes, seconds: (performance.now() - started) / 1000, firstByteMs };
   }
 
-  async putManifest(image: string, reference: string, manifest: Buffer, signal?: AbortSignal): Promise<void> {
+  async putManifest(image: string, reference: string, manifest: Buffer, signal?: AbortSignal, mediaType = OCI_MANIFEST): Promise<void> {
     const res = await this.call('PUT', `${this.endpoint.v2(image)}/manifests/${reference}`, 201, {
       signal,
       body: manifest,
-      headers: { 'content-type': OCI_MANIFEST, 'content-length': String(manifest.length) },
+      headers: { 'content-type': mediaType, 'content-length': String(manifest.length) },
     });
     await res.body.dump();
   }
 
-  async getManifest(image: string, reference: string, signal?: AbortSignal): Promise<Buffer> {
-    const res = await this.call('GET', `${this.endpoint.v2(image)}/manifests/${reference}`, 200, { signal, headers: { accept: MANIFEST_ACCEPT } });
+  async getManifest(image: string, reference: string, signal?: AbortSignal, accept = MANIFEST_ACCEPT): Promise<Buffer> {
+    const res = await this.call('GET', `${this.endpoint.v2(image)}/manifests/${reference}`, 200, { signal, headers: { accept } });
     return Buffer.from(await res.body.arrayBuffer());
   }
 

@@ -4,7 +4,7 @@
 // (GET /api/promotions). Plain HTTP only: real clients and remote sources are other suites'.
 import { randomBytes } from 'node:crypto';
 import { BuiltImage, BuiltIndex, MediaTypes, blobOf, buildImage, buildIndex, descriptorOf, imageIndex, imageManifest, topManifest } from './helpers/oci-image-builder';
-import { RequestAuth, V2_FORM, expectStatus, imageNamer, pushBlobs, pushImage, pushManifest, request } from './helpers/registry-http';
+import { RequestAuth, V2_FORM, expectStatus, imageNamer, pushBlobs, pushImage, pushManifest, request, pushReferrerManifest } from './helpers/registry-http';
 import { TestUser, createUser, createVirtualRepository, expectProblem, freshKey, getManifest, grant, jsonRequest, newUser, putRepository } from './helpers/virtual-repository';
 import { WharfTestServer, basicAuthorization, createLocalRepository, startWharf } from './helpers/wharf-server';
 
@@ -53,11 +53,7 @@ function subjectOf(built: BuiltImage | BuiltIndex) {
 
 /** A referrer as cosign (OCI 1.1 mode), Notation or an SBOM tool pushes it: by digest, with `subject`. */
 async function pushReferrer(key: string, image: string, subject: { mediaType: string; digest: string; size: number }, artifactType = COSIGN_SIG): Promise<string> {
-  const layer = blobOf(randomBytes(64), artifactType === COSIGN_SIG ? 'application/vnd.dev.cosign.simplesigning.v1+json' : artifactType);
-  await pushBlobs(server, base(key, image), [EMPTY, layer]);
-  const manifest = imageManifest({ config: EMPTY, layers: [layer], artifactType, subject });
-  expectStatus(await pushManifest(server, base(key, image), manifest.digest, manifest.bytes, manifest.mediaType), 201);
-  return manifest.digest;
+  return (await pushReferrerManifest(server, base(key, image), subject, artifactType)).digest;
 }
 
 const pushSignature = (key: string, image: string, subject: { mediaType: string; digest: string; size: number }) => pushReferrer(key, image, subject);

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { BuiltImage, MediaTypes, blobOf, buildImage, buildIndex, imageManifest, writeImageSource } from './helpers/oci-image-builder';
 import { Skopeo } from './helpers/registry-clients';
-import { V2_FORM, expectRegistryError, expectStatus, imageNamer, pushBlobs, pushImage, pushManifest, request } from './helpers/registry-http';
+import { V2_FORM, expectRegistryError, expectStatus, imageNamer, pushBlobs, pushImage, pushManifest, request, pushReferrerManifest } from './helpers/registry-http';
 import {
   TestUser,
   bearerFor,
@@ -58,13 +58,10 @@ function descriptor(image: BuiltImage) {
 
 /** A signature manifest as cosign (OCI 1.1 referrers mode) or Notation pushes it: by digest, with `subject`, over plain HTTP. */
 async function pushSignature(key: string, image: string, subject: { mediaType: string; digest: string; size: number }, artifactType = COSIGN_SIG): Promise<string> {
-  const layer = blobOf(randomBytes(64), artifactType === COSIGN_SIG ? 'application/vnd.dev.cosign.simplesigning.v1+json' : 'application/jose+json');
-  await pushBlobs(server, base(key, image), [EMPTY, layer]);
-  const manifest = imageManifest({ config: EMPTY, layers: [layer], artifactType, subject });
-  const res = await pushManifest(server, base(key, image), manifest.digest, manifest.bytes, manifest.mediaType);
-  expectStatus(res, 201);
-  expect(res.headers.get('oci-subject')).toBe(subject.digest);
-  return manifest.digest;
+  const layerMediaType = artifactType === COSIGN_SIG ? undefined : 'application/jose+json';
+  const { digest, headers } = await pushReferrerManifest(server, base(key, image), subject, artifactType, layerMediaType);
+  expect(headers.get('oci-subject')).toBe(subject.digest);
+  return digest;
 }
 
 async function tagsOf(key: string, image: string): Promise<string[]> {

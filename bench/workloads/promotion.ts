@@ -7,6 +7,7 @@ import { createRepository } from '../targets';
 import { BenchContext, inParallel, percentile } from './common';
 
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+const ACCEPT_INDEX = `${OCI_INDEX}, ${OCI_MANIFEST}`;
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
 const OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
 /** Layer size is irrelevant to promotion (rows are copied, no byte): 1 KiB keeps the setup short. */
@@ -172,9 +173,9 @@ export async function promotion(ctx: BenchContext): Promise<Row[]> {
 
   // What the answers claimed is there: a promoted index in each prod (its children by digest), a moved one gone from dev.
   for (const prod of prods) {
-    const index = await getManifest(under(prod), INDEX, 't0', signal);
+    const index = await new RegistryClient(under(prod)).getManifest(INDEX, 't0', signal, ACCEPT_INDEX);
     for (const child of (JSON.parse(index.toString('utf8')) as { manifests: { digest: string }[] }).manifests) {
-      await getManifest(under(prod), INDEX, child.digest, signal);
+      await new RegistryClient(under(prod)).getManifest(INDEX, child.digest, signal, ACCEPT_INDEX);
     }
   }
   for (const tag of [moveTags[0], moveTags[m]]) {
@@ -265,7 +266,7 @@ async function pushImage(
     }),
   );
   const digest = sha256(manifest);
-  await putManifest(endpoint, image, reference ?? digest, manifest, OCI_MANIFEST, signal);
+  await new RegistryClient(endpoint).putManifest(image, reference ?? digest, manifest, signal);
   return { digest, size: manifest.length };
 }
 
@@ -278,7 +279,7 @@ async function pushIndex(endpoint: Endpoint, image: string, tag: string, counter
     children.push({ mediaType: OCI_MANIFEST, digest: child.digest, size: child.size, platform: { architecture, os: 'linux', ...(variant ? { variant } : {}) } });
   }
   const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: children }));
-  await putManifest(endpoint, image, tag, index, OCI_INDEX, signal);
+  await new RegistryClient(endpoint).putManifest(image, tag, index, signal, OCI_INDEX);
 }
 
 /** A monolithic upload in one request: POST with ?digest= and the bytes. */
@@ -294,33 +295,10 @@ async function pushBlob(endpoint: Endpoint, image: string, bytes: Buffer, signal
   if (res.statusCode !== 201) throw new Error(`POST ${endpoint.v2(image)}/blobs/uploads/?digest=: ${res.statusCode} ${text.slice(0, 300)}`);
 }
 
-async function putManifest(endpoint: Endpoint, image: string, reference: string, body: Buffer, mediaType: string, signal: AbortSignal): Promise<void> {
-  const res = await request(`${endpoint.origin}${endpoint.v2(image)}/manifests/${reference}`, {
-    method: 'PUT',
-    headers: await authorized(endpoint, `${endpoint.v2(image)}/manifests/`, { 'content-type': mediaType, 'content-length': String(body.length) }),
-    body,
-    signal,
-    dispatcher: agent,
-  });
-  const text = await res.body.text();
-  if (res.statusCode !== 201) throw new Error(`PUT ${endpoint.v2(image)}/manifests/${reference}: ${res.statusCode} ${text.slice(0, 300)}`);
-}
-
-async function getManifest(endpoint: Endpoint, image: string, reference: string, signal: AbortSignal): Promise<Buffer> {
-  const res = await request(`${endpoint.origin}${endpoint.v2(image)}/manifests/${reference}`, {
-    headers: await authorized(endpoint, `${endpoint.v2(image)}/manifests/`, { accept: `${OCI_INDEX}, ${OCI_MANIFEST}` }),
-    signal,
-    dispatcher: agent,
-  });
-  const body = Buffer.from(await res.body.arrayBuffer());
-  if (res.statusCode !== 200) throw new Error(`GET ${endpoint.v2(image)}/manifests/${reference}: ${res.statusCode} ${body.toString('utf8').slice(0, 300)}`);
-  return body;
-}
-
 async function manifestStatus(endpoint: Endpoint, image: string, reference: string, signal: AbortSignal): Promise<number> {
   const res = await request(`${endpoint.origin}${endpoint.v2(image)}/manifests/${reference}`, {
     method: 'HEAD',
-    headers: await authorized(endpoint, `${endpoint.v2(image)}/manifests/`, { accept: `${OCI_INDEX}, ${OCI_MANIFEST}` }),
+    headers: await authorized(endpoint, `${endpoint.v2(image)}/manifests/`, { accept: ACCEPT_INDEX }),
     signal,
     dispatcher: agent,
   });

@@ -5,6 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { crc32, gzipSync } from 'node:zlib';
+import { tarHeader } from '../../test/helpers/oci-image-builder';
 import { Row } from '../report';
 import { Target } from '../targets';
 import { processTree } from '../wharf-process';
@@ -450,26 +451,4 @@ function sha256(bytes: Buffer): string {
 function pad512(content: Buffer): Buffer {
   const padding = (512 - (content.length % 512)) % 512;
   return padding ? Buffer.concat([content, Buffer.alloc(padding)]) : content;
-}
-
-/** A POSIX ustar header for a regular file owned by root (as test/helpers/oci-image-builder.ts writes them). */
-function tarHeader(name: string, size: number): Buffer {
-  const header = Buffer.alloc(512);
-  const octal = (value: number, width: number): string => `${value.toString(8).padStart(width - 1, '0')}\0`;
-  header.write(name, 0, 100, 'utf8');
-  header.write(octal(0o644, 8), 100, 8, 'ascii');
-  header.write(octal(0, 8), 108, 8, 'ascii');
-  header.write(octal(0, 8), 116, 8, 'ascii');
-  header.write(octal(size, 12), 124, 12, 'ascii');
-  header.write(octal(1_700_000_000, 12), 136, 12, 'ascii');
-  header.write('0', 156, 1, 'ascii');
-  header.write('ustar\0', 257, 6, 'ascii');
-  header.write('00', 263, 2, 'ascii');
-  header.write('root', 265, 32, 'ascii');
-  header.write('root', 297, 32, 'ascii');
-  header.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const byte of header) sum += byte;
-  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
-  return header;
 }

@@ -103,7 +103,8 @@ export function tarArchive(entries: TarEntry[]): Buffer {
   return Buffer.concat(parts);
 }
 
-function tarHeader(name: string, size: number, isDir: boolean, mode: number): Buffer {
+/** A POSIX ustar header, owned by root: a regular file, or a directory. */
+export function tarHeader(name: string, size: number, isDir = false, mode = 0o644): Buffer {
   if (Buffer.byteLength(name) > 100) throw new Error(`tar entry name too long for ustar: ${name}`);
   const header = Buffer.alloc(BLOCK);
   const octal = (value: number, width: number): string => `${value.toString(8).padStart(width - 1, '0')}\0`;

@@ -3,12 +3,12 @@
 // Content-Length, truncated bodies), and small push helpers built on them. Every one of them
 // sends the admin's credentials unless told otherwise: `auth: null` is anonymous, a string is
 // the Authorization header to send instead (see RequestAuth).
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { Blob as OciBlob, BuiltImage, BuiltIndex, allBlobs, topManifest } from './oci-image-builder';
+import { createHash, randomBytes } from 'node:crypto';
+import { Blob as OciBlob, BuiltImage, BuiltIndex, MediaTypes, allBlobs, blobOf, imageManifest, topManifest } from './oci-image-builder';
 import { WharfTestServer, createLocalRepository, startWharf } from './wharf-server';
 
 export interface HttpResult {
@@ -211,6 +211,29 @@ export async function pushImage(server: WharfTestServer, base: string, built: Bu
   expectStatus(res, 201);
   expect(res.headers.get('docker-content-digest')).toBe(top.digest);
   return top.digest;
+}
+
+export const COSIGN_SIGNATURE = 'application/vnd.dev.cosign.artifact.sig.v1+json';
+const EMPTY_CONFIG = blobOf(Buffer.from('{}'), MediaTypes.OciEmpty);
+
+/**
+ * A referrer as cosign (OCI 1.1 referrers mode), Notation or an SBOM tool pushes it over plain
+ * HTTP: an empty config, one small layer, `artifactType` and `subject`, by digest. Asserts 201;
+ * answers its digest and the answer's headers.
+ */
+export async function pushReferrerManifest(
+  server: WharfTestServer,
+  base: string,
+  subject: { mediaType: string; digest: string; size: number },
+  artifactType = COSIGN_SIGNATURE,
+  layerMediaType = artifactType === COSIGN_SIGNATURE ? 'application/vnd.dev.cosign.simplesigning.v1+json' : artifactType,
+): Promise<{ digest: string; headers: Headers }> {
+  const layer = blobOf(randomBytes(64), layerMediaType);
+  await pushBlobs(server, base, [EMPTY_CONFIG, layer]);
+  const manifest = imageManifest({ config: EMPTY_CONFIG, layers: [layer], artifactType, subject });
+  const res = await pushManifest(server, base, manifest.digest, manifest.bytes, manifest.mediaType);
+  expectStatus(res, 201);
+  return { digest: manifest.digest, headers: res.headers };
 }
 
 /** Uploads blobs only (configs and layers), e.g. before pushing hand-made manifests. */

@@ -33,9 +33,4 @@ export class Db {
   transaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.host.withTransaction(() => fn(this.host.tx));
   }
-
-  /** Whether a transaction is open in this async context. */
-  get inTransaction(): boolean {
-    return this.host.isTransactionActive();
-  }
 }

@@ -6,3 +6,4 @@ export * from './media-types';
 export * from './manifest';
 export * from './accept';
 export * from './registry-route';
+export * from './cosign';

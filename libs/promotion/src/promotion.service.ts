@@ -1,8 +1,8 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { AccessControl, Principal } from '@wharf/auth';
 import { ClosureManifest, Db, ImageQueries, PromotionQueries, PromotionRecord, PushRuleQueries, RepositoryEntity, RepositoryQueries, TagPointer, TagQueries } from '@wharf/db';
-import { RegistryError } from '@wharf/oci';
-import { COSIGN_TAG, DockerRepository, PromotionTarget, RepositoryResolver, SIGNATURE_ARTIFACT_TYPES, readLocalSettings } from '@wharf/registry';
+import { COSIGN_TAG, RegistryError } from '@wharf/oci';
+import { DockerRepository, PromotionTarget, RepositoryResolver, SIGNATURE_ARTIFACT_TYPES, readLocalSettings } from '@wharf/registry';
 import { PromotionRequest, PromotionResult } from './promotion-types';
 
 /** Postgres' deadlock and serialization failures: the transaction is safe to run again. */

@@ -12,4 +12,4 @@ export * from './kinds/virtual-settings';
 export * from './kinds/local-settings';
 export * from './virtual/manifest-resolution';
 export * from './kinds/repository-kinds';
-export { COSIGN_TAG, SIGNATURE_ARTIFACT_TYPES } from './local/local-manifest.service';
+export { SIGNATURE_ARTIFACT_TYPES } from './local/local-manifest.service';

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { COSIGN_TAG, cosignTagsOf, cosignTagsSql } from '@wharf/oci';
 import { Db } from '../db';
 import { countRows } from './count-rows';
 
@@ -45,21 +46,14 @@ export interface PromotionFilter {
   limit: number;
 }
 
-/** cosign's tag names for what it attaches to a digest: `sha256-<hex>.sig` and the like. */
-export function cosignTagsOf(digest: string): string[] {
-  const stem = digest.replace(':', '-');
-  return [`${stem}.sig`, `${stem}.att`, `${stem}.sbom`];
-}
-
 /**
- * The manifests of image `$1` reachable from the roots `rootsSql` yields (digests): an index's
+ * The manifests of image `$1` reachable from the digests `$2`: an index's
  * children, the referrers of everything reached (artifacts whose subject it is), and what
  * cosign attaches by tag convention. One recursive query: digests cannot form cycles, and
  * UNION stops at rows already reached.
  */
-function closureCte(rootsSql: string): string {
-  return `closure(id, digest, referrer) AS (
-    SELECT m.id, m.digest, false FROM manifests m WHERE m.image_id = $1 AND m.digest IN (${rootsSql})
+const CLOSURE_CTE = `closure(id, digest, referrer) AS (
+    SELECT m.id, m.digest, false FROM manifests m WHERE m.image_id = $1 AND m.digest = ANY($2::varchar[])
     UNION
     SELECT n.id, n.digest, n.referrer FROM closure c CROSS JOIN LATERAL (
       SELECT child.id, child.digest, c.referrer AS referrer
@@ -69,14 +63,9 @@ function closureCte(rootsSql: string): string {
       SELECT s.id, s.digest, true FROM manifests s WHERE s.image_id = $1 AND s.subject_digest = c.digest
       UNION ALL
       SELECT tm.id, tm.digest, true FROM tags t JOIN manifests tm ON tm.id = t.manifest_id
-        WHERE t.image_id = $1 AND t.name IN (replace(c.digest, ':', '-') || '.sig', replace(c.digest, ':', '-') || '.att', replace(c.digest, ':', '-') || '.sbom')
+        WHERE t.image_id = $1 AND t.name IN (${cosignTagsSql('c.digest')})
     ) n
   )`;
-}
-
-const COSIGN_TAG_PATTERN = '^[a-z0-9]+-[a-f0-9]{32,}\\.(sig|att|sbom)$';
-/** The same, with the digest's algorithm and hex captured: `sha256-<hex>.sig` names `sha256:<hex>`. */
-const COSIGN_TAG_PARTS = '^([a-z0-9]+)-([a-f0-9]{32,})\\.(sig|att|sbom)$';
 
 const PROMOTION_COLUMNS = `id, created_at AS "createdAt", username, token_id AS "tokenId", requested_source AS "requestedSource",
   source_repository AS "sourceRepository", source_image AS "sourceImage", requested_target AS "requestedTarget",
@@ -107,7 +96,7 @@ export class PromotionQueries {
   /** Every manifest a promotion of `roots` carries, locked against deletion until the transaction ends. */
   async closure(imageId: string, roots: string[]): Promise<ClosureManifest[]> {
     return this.db.query(
-      `WITH RECURSIVE ${closureCte('SELECT unnest($2::varchar[])')}
+      `WITH RECURSIVE ${CLOSURE_CTE}
        SELECT m.id, m.digest, (SELECT bool_and(c.referrer) FROM closure c WHERE c.id = m.id) AS referrer
        FROM manifests m WHERE m.id IN (SELECT id FROM closure) FOR SHARE OF m`,
       [imageId, roots],
@@ -197,11 +186,11 @@ export class PromotionQueries {
        -- planned as a hash of the whole image (seen: 600 ms for an image of 1,000 tags).
        seeds AS (
          SELECT m.id, m.digest FROM moved m WHERE
-           (SELECT 1 FROM tags t WHERE t.manifest_id = m.id AND t.image_id = $1 AND t.name !~ '${COSIGN_TAG_PATTERN}' LIMIT 1) IS NOT NULL
+           (SELECT 1 FROM tags t WHERE t.manifest_id = m.id AND t.image_id = $1 AND t.name !~ '${COSIGN_TAG.source}' LIMIT 1) IS NOT NULL
            OR (SELECT 1 FROM manifest_references r JOIN manifests p ON p.id = r.manifest_id
                WHERE r.digest = m.digest AND r.kind = 'manifest' AND p.image_id = $1 AND p.id <> ALL($2::uuid[]) LIMIT 1) IS NOT NULL
            OR (SELECT 1 FROM manifests s WHERE s.image_id = $1 AND s.digest = m.subject_digest AND s.id <> ALL($2::uuid[]) LIMIT 1) IS NOT NULL
-           OR (SELECT 1 FROM tags t JOIN manifests s ON s.image_id = $1 AND s.digest = regexp_replace(t.name, '${COSIGN_TAG_PARTS}', '\\1:\\2')
+           OR (SELECT 1 FROM tags t JOIN manifests s ON s.image_id = $1 AND s.digest = regexp_replace(t.name, '${COSIGN_TAG.source}', '\\1:\\2')
                WHERE t.manifest_id = m.id AND t.image_id = $1 AND s.id <> ALL($2::uuid[]) LIMIT 1) IS NOT NULL
        ),
        kept(id, digest) AS (
@@ -213,7 +202,7 @@ export class PromotionQueries {
            SELECT s.id, s.digest FROM moved s WHERE s.subject_digest = k.digest
            UNION ALL
            SELECT tm.id, tm.digest FROM tags t JOIN moved tm ON tm.id = t.manifest_id
-             WHERE t.image_id = $1 AND t.name IN (replace(k.digest, ':', '-') || '.sig', replace(k.digest, ':', '-') || '.att', replace(k.digest, ':', '-') || '.sbom')
+             WHERE t.image_id = $1 AND t.name IN (${cosignTagsSql('k.digest')})
          ) n
        )
        DELETE FROM manifests WHERE image_id = $1 AND id = ANY($2::uuid[]) AND id NOT IN (SELECT id FROM kept) RETURNING id`,

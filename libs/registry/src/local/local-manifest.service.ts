@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { BlobQueries, Db, ImageQueries, ManifestQueries, PushRuleQueries, RepositoryEntity, TagQueries } from '@wharf/db';
 import { ManifestReferenceKind } from '@wharf/db';
-import { MediaType, ParsedManifest, RegistryError, accepts, isDigestLike, isValidTag, parseDigest, parseManifest } from '@wharf/oci';
+import { COSIGN_TAG, MediaType, ParsedManifest, RegistryError, accepts, isDigestLike, isValidTag, parseDigest, parseManifest } from '@wharf/oci';
 import { WharfConfig } from '@wharf/config';
 import { HeldManifest, ManifestContent, ManifestReader, PageRequest, ReferrersIndex } from '../docker-repository';
 import { findManifest } from '../find-manifest';
@@ -10,8 +10,6 @@ import { LocalSettings } from '../kinds/local-settings';
 
 /** Artifact types of signatures: cosign's (OCI 1.1 referrers mode) and Notation's. */
 export const SIGNATURE_ARTIFACT_TYPES = ['application/vnd.dev.cosign.artifact.sig.v1+json', 'application/vnd.cncf.notary.signature'];
-/** cosign's tag convention for what it attaches to a digest: signatures, attestations, SBOMs. */
-export const COSIGN_TAG = /^[a-z0-9]+-[a-f0-9]{32,}\.(sig|att|sbom)$/;
 
 /** The push rules a write obeys; remote caches write without any. */
 export type PushRules = Pick<LocalSettings, 'allowTagOverwrite' | 'maxUniqueTags'>;
