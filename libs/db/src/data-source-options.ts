@@ -4,8 +4,8 @@ import { ENTITIES } from './entities';
 
 /**
  * TypeORM options of the server. Migrations run at boot, from `migrate` (under a lock when
- * the database is shared); `synchronize` is never used. The embedded database takes one
- * connection at a time.
+ * the database is shared); `synchronize` is never used. The embedded database serves its
+ * connections a transaction at a time.
  */
 export function buildDataSourceOptions(url: string, options: { poolSize?: number } = {}): DataSourceOptions {
   return {

@@ -7,8 +7,7 @@ const MIGRATION_LOCK_KEY = 0x57686172664d6967n.toString();
  * Applies pending migrations. With a shared database it holds a Postgres advisory lock while
  * doing so: instances (or worker processes) starting at once take turns, and the later ones
  * find nothing left to apply. TypeORM alone would let them all create the same tables, fail
- * and retry. The embedded database has one connection and one process: no lock needed (and
- * holding one would take the only connection the migrations need).
+ * and retry. The embedded database belongs to one process: no lock needed.
  */
 export async function migrate(dataSource: DataSource, options: { shared: boolean }): Promise<void> {
   if (!options.shared) {
