@@ -125,7 +125,7 @@ async function main(): Promise<number> {
 
   notes.push(
     'Same client for both (undici, streamed bodies, keep-alive); both servers on 127.0.0.1 of the same machine as the client, which shares its cores.',
-    'Wharf requests carry Basic credentials (verified once, then cached); Distribution runs anonymous, with the filesystem driver.',
+    'Wharf requests carry Bearer tokens from /v2/token, as docker, podman and skopeo send them (rows labelled Basic credentials excepted); Distribution runs anonymous, with the filesystem driver.',
     'Pushes: POST then PUT (monolithic) or PATCH per chunk then PUT; each target pushes its own distinct blobs; page cache dropped before each timed push (when root).',
     'Loads: closed loop, one request in flight per connection, for the whole duration, after a warm-up of a fifth of it (at most 2 s).',
     `Total run time: ${((Date.now() - runStarted) / 1000).toFixed(0)} s.`,
