@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Digest, RegistryError } from '@wharf/oci';
 import { appendBatched } from './batched-file-append';
+import { fsyncDir, mkdirDurably } from './durable-fs';
 import { FileRangeStream } from './file-range-stream';
 import { KeyedQueue } from './keyed-queue';
 import { UploadHasher } from './upload-hasher';
@@ -305,24 +306,5 @@ async function unlinkIfExists(path: string): Promise<void> {
     await unlink(path);
   } catch (err) {
     if (err.code !== 'ENOENT') throw err;
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** mkdir -p, then fsyncs the parents of whatever it created so the new entries survive a crash. */
-async function mkdirDurably(dir: string): Promise<void> {
-  const first = await mkdir(dir, { recursive: true });
-  if (first === undefined) return;
-  for (let created = dir; ; created = dirname(created)) {
-    await fsyncDir(dirname(created));
-    if (created === first) return;
   }
 }

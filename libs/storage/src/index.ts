@@ -6,3 +6,6 @@ export * from './upload-hasher';
 export * from './keyed-queue';
 export * from './data-dir-lock';
 export * from './data-dir-locked.error';
+export * from './driver/storage-driver';
+export * from './driver/storage-errors';
+export * from './driver/filesystem-storage.driver';

@@ -1,0 +1,83 @@
+import { Readable } from 'node:stream';
+import { InvalidPathError } from './storage-errors';
+
+/** What `stat` knows of a path: a file with its size, or a directory (a prefix of other paths). */
+export interface FileInfo {
+  path: string;
+  size: number;
+  modifiedAt: Date;
+  isDirectory: boolean;
+}
+
+/**
+ * A file being written. Bytes written are readable (`reader`, `stat`) only once committed, except
+ * where a driver says otherwise; `close` keeps them so that a later `writer(path, { append: true })`
+ * (in this process or another host) continues where this one stopped.
+ */
+export interface FileWriter {
+  /** Bytes in the file so far: what it held when opened plus what was written. */
+  readonly size: number;
+  /**
+   * Streams `body` onto the end of the file and resolves with the new size. A body that fails
+   * midway leaves the file at a size between the old and the new, which `size` tells.
+   */
+  write(body: AsyncIterable<Buffer>): Promise<number>;
+  /** Keeps what was written for a later append; the writer is done. */
+  close(): Promise<void>;
+  /** Removes the file and everything written; the writer is done. */
+  cancel(): Promise<void>;
+  /** Makes the file whole and durable at its path; the writer is done. */
+  commit(): Promise<void>;
+}
+
+/**
+ * Where bytes live, as path-level operations (after Distribution's `StorageDriver`): the
+ * layer above decides the layout, hashes, verifies digests, deduplicates and runs the upload
+ * lifecycle, once for every driver. Paths are absolute, `/`-separated, of the characters
+ * `[A-Za-z0-9._-]` per component (see `assertValidPath`). Drivers throw the typed errors of
+ * `storage-errors.ts` for a missing path, a bad path and a bad offset.
+ */
+export abstract class StorageDriver {
+  /** For messages and metrics: `filesystem`, `s3`. */
+  abstract readonly name: string;
+
+  /** The whole content of a small file (a few KiB: state, markers), into memory. */
+  abstract getContent(path: string): Promise<Buffer>;
+
+  /** Writes a small file whole, replacing any; readers see the old or the new content, never a part. */
+  abstract putContent(path: string, content: Buffer): Promise<void>;
+
+  /**
+   * A stream of the file from `offset` (to `end`, inclusive, when given). PathNotFoundError when
+   * missing, checked before the stream is returned; InvalidOffsetError beyond the end.
+   */
+  abstract reader(path: string, offset?: number, end?: number): Promise<Readable>;
+
+  /** A writer at `path`: a new, empty file, or with `append` the file as a previous writer left it. */
+  abstract writer(path: string, options?: { append?: boolean }): Promise<FileWriter>;
+
+  /** PathNotFoundError when there is neither a file nor a directory at `path`. */
+  abstract stat(path: string): Promise<FileInfo>;
+
+  /** The direct children of a directory, as full paths, sorted. PathNotFoundError when it has none. */
+  abstract list(path: string): Promise<string[]>;
+
+  /** Moves a committed file to `destination`, replacing what is there. PathNotFoundError when missing. */
+  abstract move(source: string, destination: string): Promise<void>;
+
+  /** Removes a file, or a directory with everything under it. PathNotFoundError when nothing is there. */
+  abstract delete(path: string): Promise<void>;
+
+  /**
+   * A URL from which a client may fetch the file directly for a short while, or undefined when
+   * the driver serves no such URLs (the filesystem): the bytes then go through Wharf.
+   */
+  abstract redirectUrl(path: string, options: { method: 'GET' | 'HEAD'; expiresInSeconds: number }): Promise<string | undefined>;
+}
+
+const PATH = /^(\/[A-Za-z0-9._-]+)+$/;
+
+/** Absolute, no empty, `.` or `..` components: a path that cannot leave the driver's root. */
+export function assertValidPath(driver: string, path: string): void {
+  if (!PATH.test(path) || path.split('/').some((part) => part === '.' || part === '..')) throw new InvalidPathError(driver, path);
+}
