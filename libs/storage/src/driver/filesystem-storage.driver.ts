@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { FileHandle, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { FileHandle, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
