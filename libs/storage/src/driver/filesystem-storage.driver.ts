@@ -135,8 +135,9 @@ class FilesystemWriter implements FileWriter {
         (written) => (this.size = start + written),
       );
     } catch (err) {
-      // What reached the file stays (a later append continues after it); the size says how much.
-      this.size = (await this.handle.stat()).size;
+      // appendBatched has let its last write settle: nothing lands after the cut.
+      await this.handle.truncate(start);
+      this.size = start;
       throw err;
     }
     return this.size;

@@ -10,7 +10,6 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
-  ListPartsCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -27,7 +26,7 @@ export const S3_MIN_PART_BYTES = 5 * MiB;
 const SINGLE_COPY_LIMIT = 5 * 1024 * MiB;
 const COPY_PART_BYTES = 1024 * MiB;
 /**
- * Suffix of the object that holds a writer's bytes not yet in a part, while the write is open.
+ * Suffix of the object that holds an open write's state and its bytes not yet in a part.
  * `#` is no path character, so no path's key ends with it and `list` can leave these out.
  */
 const TAIL = '#tail';
@@ -43,9 +42,9 @@ export interface S3StorageOptions {
 
 /**
  * Paths as objects of one bucket (`<prefix><path>`). Directories are key prefixes. A writer is
- * a multipart upload whose state lives in the bucket itself (the upload found by its key, its
- * parts listed, the bytes short of a part in a tail object), so a write closed on one host
- * continues on another; a written file is visible only once committed.
+ * a multipart upload whose state lives in the bucket itself, in a tail object: the upload's id,
+ * the parts that count, and the bytes short of a part. A write closed on one host continues on
+ * another; a written file is visible only once committed.
  */
 export class S3StorageDriver extends StorageDriver {
   readonly name = 's3';
@@ -202,6 +201,12 @@ interface Part {
   Size: number;
 }
 
+/** What the tail object's first line holds. */
+interface TailState {
+  uploadId?: string;
+  parts: Part[];
+}
+
 /** One write of a key, as a multipart upload of full parts plus a tail object while open. */
 class S3Writer implements FileWriter {
   size = 0;
@@ -221,16 +226,21 @@ class S3Writer implements FileWriter {
 
   /** Loads the state an earlier writer left with `close`; false when there is none. */
   async resume(): Promise<boolean> {
-    let tail: Buffer;
+    let object: Buffer;
     try {
       const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key + TAIL }));
-      tail = Buffer.from(await res.Body!.transformToByteArray());
+      object = Buffer.from(await res.Body!.transformToByteArray());
     } catch (err) {
       if (isNotFound(err)) return false;
       throw err;
     }
-    this.uploadId = await this.findUpload();
-    if (this.uploadId) this.parts = await this.listParts(this.uploadId);
+    // The state's JSON line, then the bytes. The state, not ListParts, says which parts count:
+    // a failed write may have sent parts that are no part of the file.
+    const newline = object.indexOf(0x0a);
+    const state = JSON.parse(object.subarray(0, newline).toString()) as TailState;
+    const tail = object.subarray(newline + 1);
+    this.uploadId = state.uploadId;
+    this.parts = state.parts;
     this.pending = tail.length > 0 ? [tail] : [];
     this.pendingBytes = tail.length;
     this.size = this.parts.reduce((sum, part) => sum + part.Size, 0) + tail.length;
@@ -246,19 +256,32 @@ class S3Writer implements FileWriter {
 
   async write(body: AsyncIterable<Buffer>): Promise<number> {
     this.assertOpen();
-    for await (const chunk of body) {
-      this.pending.push(chunk);
-      this.pendingBytes += chunk.length;
-      this.size += chunk.length;
-      if (this.pendingBytes >= this.partBytes) await this.sendPart();
+    // All or nothing: on failure the state goes back to this. Parts sent meanwhile leave the
+    // list (the next part of the same number replaces them in S3); the pending buffers are
+    // the same objects, so holding them costs no copy.
+    const before = { parts: this.parts.length, pending: [...this.pending], pendingBytes: this.pendingBytes, size: this.size };
+    try {
+      for await (const chunk of body) {
+        this.pending.push(chunk);
+        this.pendingBytes += chunk.length;
+        this.size += chunk.length;
+        if (this.pendingBytes >= this.partBytes) await this.sendPart();
+      }
+    } catch (err) {
+      this.parts.length = before.parts;
+      this.pending = before.pending;
+      this.pendingBytes = before.pendingBytes;
+      this.size = before.size;
+      throw err;
     }
     return this.size;
   }
 
   async close(): Promise<void> {
     this.finish();
-    const tail = Buffer.concat(this.pending, this.pendingBytes);
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key + TAIL, Body: tail, ContentLength: tail.length }));
+    const state: TailState = { uploadId: this.uploadId, parts: this.parts };
+    const object = Buffer.concat([Buffer.from(`${JSON.stringify(state)}\n`), ...this.pending]);
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key + TAIL, Body: object, ContentLength: object.length }));
   }
 
   async cancel(): Promise<void> {
@@ -270,11 +293,14 @@ class S3Writer implements FileWriter {
   async commit(): Promise<void> {
     this.finish();
     if (this.parts.length === 0) {
-      // Smaller than a part: one PUT, and no multipart upload was ever begun.
+      // Smaller than a part: one PUT. An upload begun by a write that failed holds only parts
+      // that do not count.
       const content = Buffer.concat(this.pending, this.pendingBytes);
       await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key, Body: content, ContentLength: content.length }));
+      if (this.uploadId) await this.abort(this.uploadId);
     } else {
       if (this.pendingBytes > 0) await this.sendPart();
+      // Parts left out of the list (sent by a failed write) are discarded by S3 here.
       const parts = this.parts.map(({ PartNumber, ETag }) => ({ PartNumber, ETag }));
       await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, MultipartUpload: { Parts: parts } }));
     }
@@ -294,17 +320,6 @@ class S3Writer implements FileWriter {
   private async findUpload(): Promise<string | undefined> {
     const res = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.key }));
     return res.Uploads?.find((upload) => upload.Key === this.key)?.UploadId;
-  }
-
-  private async listParts(uploadId: string): Promise<Part[]> {
-    const parts: Part[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await this.client.send(new ListPartsCommand({ Bucket: this.bucket, Key: this.key, UploadId: uploadId, PartNumberMarker: marker }));
-      for (const part of page.Parts ?? []) parts.push({ PartNumber: part.PartNumber!, ETag: part.ETag!, Size: part.Size! });
-      marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
-    } while (marker);
-    return parts.sort((a, b) => a.PartNumber - b.PartNumber);
   }
 
   private async abort(uploadId: string): Promise<void> {

@@ -18,8 +18,9 @@ export interface FileWriter {
   /** Bytes in the file so far: what it held when opened plus what was written. */
   readonly size: number;
   /**
-   * Streams `body` onto the end of the file and resolves with the new size. A body that fails
-   * midway leaves the file at a size between the old and the new, which `size` tells.
+   * Streams `body` onto the end of the file and resolves with the new size. All or nothing: a
+   * body that fails midway leaves the file as it was before this call (a registry acknowledges
+   * a chunk only once it is whole), and the writer may go on.
    */
   write(body: AsyncIterable<Buffer>): Promise<number>;
   /** Keeps what was written for a later append; the writer is done. */
