@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { WharfConfig } from '@wharf/config';
-import { BlobStorageDriver, FilesystemBlobStorageDriver } from '@wharf/storage';
+import { BlobStore, DriverBackedBlobStore, FilesystemStorageDriver } from '@wharf/storage';
 import { LocalBlobService } from './local/local-blob.service';
 import { LocalManifestService } from './local/local-manifest.service';
 import { LocalUploadService } from './local/local-upload.service';
@@ -22,13 +22,9 @@ import { VirtualKind } from './kinds/virtual-kind';
 @Module({
   providers: [
     {
-      provide: BlobStorageDriver,
+      provide: BlobStore,
       inject: [WharfConfig],
-      useFactory: async (config: WharfConfig) => {
-        const driver = new FilesystemBlobStorageDriver(config.blobRoot);
-        await driver.init();
-        return driver;
-      },
+      useFactory: (config: WharfConfig) => new DriverBackedBlobStore(new FilesystemStorageDriver(config.blobRoot)),
     },
     LocalManifestService,
     LocalBlobService,
@@ -48,6 +44,6 @@ import { VirtualKind } from './kinds/virtual-kind';
     VirtualKind,
     RepositoryKinds,
   ],
-  exports: [RepositoryResolver, CatalogService, RepositoryAdminService, ImageDeletionService, ManifestViewService, BlobStorageDriver],
+  exports: [RepositoryResolver, CatalogService, RepositoryAdminService, ImageDeletionService, ManifestViewService, BlobStore],
 })
 export class RegistryModule {}

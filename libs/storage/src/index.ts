@@ -1,5 +1,5 @@
-export * from './blob-storage-driver';
-export * from './filesystem-blob-storage.driver';
+export * from './blob-store';
+export * from './driver-backed-blob-store';
 export * from './data-dir-probe';
 export * from './file-range-stream';
 export * from './upload-hasher';

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { BlobQueries, RepositoryEntity } from '@wharf/db';
 import { RegistryError, parseDigest } from '@wharf/oci';
-import { BlobStorageDriver, ByteRange } from '@wharf/storage';
+import { BlobStore, ByteRange } from '@wharf/storage';
 import { BlobInfo } from '../docker-repository';
 
 /** Blob reads, deletes and mounts for local repositories: a blob is visible through a link. */
@@ -10,7 +10,7 @@ import { BlobInfo } from '../docker-repository';
 export class LocalBlobService {
   constructor(
     private readonly blobs: BlobQueries,
-    private readonly storage: BlobStorageDriver,
+    private readonly storage: BlobStore,
   ) {}
 
   async stat(repo: RepositoryEntity, digest: string): Promise<BlobInfo> {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { BlobQueries, RepositoryEntity, UploadSessionEntity, UploadSessionQueries } from '@wharf/db';
 import { RegistryError, parseDigest } from '@wharf/oci';
-import { BlobStorageDriver, KeyedQueue } from '@wharf/storage';
+import { BlobStore, KeyedQueue } from '@wharf/storage';
 import { AppendRequest, BlobInfo, UploadStatus } from '../docker-repository';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -25,7 +25,7 @@ export class LocalUploadService {
   constructor(
     private readonly sessions: UploadSessionQueries,
     private readonly blobs: BlobQueries,
-    private readonly storage: BlobStorageDriver,
+    private readonly storage: BlobStore,
   ) {}
 
   async start(repo: RepositoryEntity, image: string): Promise<UploadStatus> {

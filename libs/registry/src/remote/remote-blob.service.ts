@@ -3,7 +3,7 @@ import { PassThrough, Readable, Transform, TransformCallback, finished } from 'n
 import { Injectable, Logger } from '@nestjs/common';
 import { BlobQueries } from '@wharf/db';
 import { Digest, RegistryError, parseDigest } from '@wharf/oci';
-import { BlobStorageDriver, ByteRange } from '@wharf/storage';
+import { BlobStore, ByteRange } from '@wharf/storage';
 import { BlobInfo, BlobStat } from '../docker-repository';
 import { RemoteTarget } from './remote-manifest.service';
 import { DownloadFollower, DownloadProgress } from './download-follower';
@@ -28,7 +28,7 @@ export class RemoteBlobService {
 
   constructor(
     private readonly blobs: BlobQueries,
-    private readonly storage: BlobStorageDriver,
+    private readonly storage: BlobStore,
     private readonly clients: UpstreamClients,
   ) {}
 

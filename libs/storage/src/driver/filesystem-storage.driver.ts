@@ -98,6 +98,10 @@ export class FilesystemStorageDriver extends StorageDriver {
     return undefined;
   }
 
+  override localPath(path: string): string {
+    return this.file(path);
+  }
+
   private file(path: string): string {
     assertValidPath(this.name, path);
     return join(this.root, path);
@@ -124,7 +128,7 @@ class FilesystemWriter implements FileWriter {
     private readonly created: boolean,
   ) {}
 
-  async write(body: AsyncIterable<Buffer>): Promise<number> {
+  async write(body: AsyncIterable<Buffer>, options: { onProgress?: (size: number) => void } = {}): Promise<number> {
     this.assertOpen();
     const start = this.size;
     try {
@@ -132,7 +136,10 @@ class FilesystemWriter implements FileWriter {
         body,
         this.handle,
         () => undefined,
-        (written) => (this.size = start + written),
+        (written) => {
+          this.size = start + written;
+          options.onProgress?.(this.size);
+        },
       );
     } catch (err) {
       // appendBatched has let its last write settle: nothing lands after the cut.
@@ -141,6 +148,13 @@ class FilesystemWriter implements FileWriter {
       throw err;
     }
     return this.size;
+  }
+
+  async truncate(size: number): Promise<void> {
+    this.assertOpen();
+    if (size > this.size) throw new InvalidOffsetError('filesystem', this.file, size);
+    await this.handle.truncate(size);
+    this.size = size;
   }
 
   async close(): Promise<void> {

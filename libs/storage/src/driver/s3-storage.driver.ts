@@ -215,6 +215,8 @@ class S3Writer implements FileWriter {
   /** Bytes received and not yet in a part: at most one part's worth (plus one chunk). */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Whether anything differs from the tail object this writer was opened from. */
+  private changed = false;
   private done = false;
 
   constructor(
@@ -249,13 +251,15 @@ class S3Writer implements FileWriter {
 
   /** A new write of the key: what an unfinished earlier one left goes. */
   async discardPrevious(): Promise<void> {
+    this.changed = true;
     const earlier = await this.findUpload();
     if (earlier) await this.abort(earlier);
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key + TAIL }));
   }
 
-  async write(body: AsyncIterable<Buffer>): Promise<number> {
+  async write(body: AsyncIterable<Buffer>, options: { onProgress?: (size: number) => void } = {}): Promise<number> {
     this.assertOpen();
+    this.changed = true;
     // All or nothing: on failure the state goes back to this. Parts sent meanwhile leave the
     // list (the next part of the same number replaces them in S3); the pending buffers are
     // the same objects, so holding them costs no copy.
@@ -265,7 +269,10 @@ class S3Writer implements FileWriter {
         this.pending.push(chunk);
         this.pendingBytes += chunk.length;
         this.size += chunk.length;
-        if (this.pendingBytes >= this.partBytes) await this.sendPart();
+        if (this.pendingBytes >= this.partBytes) {
+          await this.sendPart();
+          options.onProgress?.(this.size);
+        }
       }
     } catch (err) {
       this.parts.length = before.parts;
@@ -277,8 +284,21 @@ class S3Writer implements FileWriter {
     return this.size;
   }
 
+  async truncate(size: number): Promise<void> {
+    this.assertOpen();
+    const inParts = this.size - this.pendingBytes;
+    if (size > this.size || size < inParts) throw new InvalidOffsetError('s3', this.key, size);
+    const tail = Buffer.concat(this.pending, this.pendingBytes).subarray(0, size - inParts);
+    this.pending = tail.length > 0 ? [tail] : [];
+    this.pendingBytes = tail.length;
+    this.size = size;
+    this.changed = true;
+  }
+
   async close(): Promise<void> {
     this.finish();
+    // Nothing to keep that the tail object does not hold already.
+    if (!this.changed) return;
     const state: TailState = { uploadId: this.uploadId, parts: this.parts };
     const object = Buffer.concat([Buffer.from(`${JSON.stringify(state)}\n`), ...this.pending]);
     await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key + TAIL, Body: object, ContentLength: object.length }));

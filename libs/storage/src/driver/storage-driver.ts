@@ -20,9 +20,16 @@ export interface FileWriter {
   /**
    * Streams `body` onto the end of the file and resolves with the new size. All or nothing: a
    * body that fails midway leaves the file as it was before this call (a registry acknowledges
-   * a chunk only once it is whole), and the writer may go on.
+   * a chunk only once it is whole), and the writer may go on. `onProgress` hears the size each
+   * time more of the body is down (on the filesystem, readable at `localPath`).
    */
-  write(body: AsyncIterable<Buffer>): Promise<number>;
+  write(body: AsyncIterable<Buffer>, options?: { onProgress?: (size: number) => void }): Promise<number>;
+  /**
+   * Cuts the file back to `size` (no more than it holds): bytes a writer that died wrote past
+   * what was acknowledged. InvalidOffsetError where the driver cannot cut that deep (S3: into
+   * parts already sent, which a dead writer's successor never has to).
+   */
+  truncate(size: number): Promise<void>;
   /** Keeps what was written for a later append; the writer is done. */
   close(): Promise<void>;
   /** Removes the file and everything written; the writer is done. */
@@ -74,6 +81,14 @@ export abstract class StorageDriver {
    * the driver serves no such URLs (the filesystem): the bytes then go through Wharf.
    */
   abstract redirectUrl(path: string, options: { method: 'GET' | 'HEAD'; expiresInSeconds: number }): Promise<string | undefined>;
+
+  /**
+   * Where the file is on this machine's disk, when it is (the filesystem): the blob store then
+   * hashes it from the page cache on a thread, and lets readers follow it while it is written.
+   */
+  localPath(_path: string): string | undefined {
+    return undefined;
+  }
 }
 
 const PATH = /^(\/[A-Za-z0-9._-]+)+$/;

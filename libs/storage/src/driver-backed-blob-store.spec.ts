@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Digest, parseDigest } from '@wharf/oci';
-import { FilesystemBlobStorageDriver } from './filesystem-blob-storage.driver';
+import { DriverBackedBlobStore } from './driver-backed-blob-store';
+import { FilesystemStorageDriver } from './driver/filesystem-storage.driver';
 
 function digestOf(data: Buffer, algorithm: 'sha256' | 'sha512' = 'sha256'): Digest {
   return parseDigest(`${algorithm}:${createHash(algorithm).update(data).digest('hex')}`);
@@ -33,14 +34,13 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-describe('FilesystemBlobStorageDriver', () => {
+describe('DriverBackedBlobStore on the filesystem driver', () => {
   let root: string;
-  let driver: FilesystemBlobStorageDriver;
+  let driver: DriverBackedBlobStore;
 
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), 'wharf-storage-'));
-    driver = new FilesystemBlobStorageDriver(root);
-    await driver.init();
+    driver = new DriverBackedBlobStore(new FilesystemStorageDriver(root));
   });
 
   afterEach(async () => {
@@ -151,7 +151,7 @@ describe('FilesystemBlobStorageDriver', () => {
     const second = randomBytes(3000);
     const id = await upload(first);
 
-    const restarted = new FilesystemBlobStorageDriver(root);
+    const restarted = new DriverBackedBlobStore(new FilesystemStorageDriver(root));
     await restarted.appendUpload(id, body(second), { expectedOffset: 2000 });
     const whole = Buffer.concat([first, second]);
     await expect(restarted.commitUpload(id, digestOf(whole))).resolves.toEqual({ size: 5000 });

@@ -26,9 +26,9 @@ export interface UploadReader {
 /**
  * Where blob bytes live. Content-addressed and shared by every repository: one copy per
  * digest. Uploads are written to a temporary area, verified and only then made visible.
- * The filesystem driver is the first implementation; an S3 driver can follow.
+ * Implemented once, over any storage driver, by DriverBackedBlobStore.
  */
-export abstract class BlobStorageDriver {
+export abstract class BlobStore {
   /** The size of a stored blob, or null when it is not stored. */
   abstract stat(digest: Digest): Promise<{ size: number } | null>;
 
