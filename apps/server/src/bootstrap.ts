@@ -56,7 +56,13 @@ export async function startWharf(config: WharfConfig, logger = new JsonLogger(co
     // The embedded server runs one transaction at a time, but a few connections let the next
     // query's bytes be on their way while one runs (manifest GET by digest ~1.13x with 4 over 1).
     const poolSize = embedded ? 4 : 10;
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, config.databaseUrl ?? embedded!.url, poolSize), { bodyParser: false, logger });
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, config.databaseUrl ?? embedded!.url, poolSize), {
+      bodyParser: false,
+      logger,
+      // A failing provider (the blob storage probe) throws here, for main.ts to report, instead
+      // of Nest ending the process with a line that has lost the reason.
+      abortOnError: false,
+    });
     configureHttp(app);
     const server = await app.listen(config.port, config.host);
     // Blob uploads can be long and slow; Node's default 5-minute request timeout would cut them.

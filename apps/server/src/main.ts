@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import cluster from 'node:cluster';
 import { ConfigError, WharfConfig, loadConfig } from '@wharf/config';
-import { DataDirLockedError } from '@wharf/storage';
+import { DataDirLockedError, StorageUnusableError, describeStorage } from '@wharf/storage';
 import { superviseWorkers } from './cluster/worker-supervisor';
 import { JsonLogger } from './logging/json-logger';
 import type { RunningWharf } from './bootstrap';
@@ -33,6 +33,7 @@ async function main(): Promise<void> {
   } catch (err) {
     // These say what happened and what to do; a stack trace would only bury that.
     if (err instanceof DataDirLockedError) fail(2, err.message);
+    if (err instanceof StorageUnusableError) fail(2, err.message);
     if (err instanceof EmbeddedDatabaseUnreadableError) fail(1, err.message);
     throw err;
   }
@@ -73,7 +74,14 @@ function stopOnSignals(wharf: RunningWharf, logger: JsonLogger): void {
 }
 
 function about(config: WharfConfig): Record<string, unknown> {
-  return { dataDir: config.dataDir, database: config.databaseUrl ? 'postgres' : 'embedded', databaseAt: databaseAt(config), workers: config.workers };
+  return {
+    dataDir: config.dataDir,
+    database: config.databaseUrl ? 'postgres' : 'embedded',
+    databaseAt: databaseAt(config),
+    storage: config.storage,
+    storageAt: describeStorage(config),
+    workers: config.workers,
+  };
 }
 
 /** Where the data is, without credentials: the embedded database's directory, or Postgres's host/database. */

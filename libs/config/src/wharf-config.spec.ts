@@ -50,4 +50,50 @@ describe('loadConfig', () => {
       expect(loadConfig({ WHARF_WORKERS: 'auto' }).workers).toBe(1);
     });
   });
+
+  describe('WHARF_STORAGE', () => {
+    it('is the filesystem by default', () => {
+      const config = loadConfig({});
+      expect(config.storage).toBe('filesystem');
+      expect(config.s3).toBeUndefined();
+    });
+
+    it('takes the S3 settings, path style by default with an endpoint', () => {
+      const config = loadConfig({
+        WHARF_STORAGE: 's3',
+        WHARF_S3_BUCKET: 'images',
+        WHARF_S3_ENDPOINT: 'http://127.0.0.1:7480',
+        WHARF_S3_PREFIX: '/wharf/',
+        WHARF_S3_ACCESS_KEY_ID: 'key',
+        WHARF_S3_SECRET_ACCESS_KEY: 'secret',
+        WHARF_S3_REDIRECT: 'true',
+      });
+      expect(config.s3).toEqual({
+        endpoint: 'http://127.0.0.1:7480',
+        bucket: 'images',
+        region: 'us-east-1',
+        prefix: 'wharf',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'key', secretAccessKey: 'secret' },
+        redirectSeconds: 300,
+      });
+      expect(loadConfig({ WHARF_STORAGE: 's3', WHARF_S3_BUCKET: 'b' }).s3).toMatchObject({ forcePathStyle: false, credentials: undefined, redirectSeconds: 0 });
+    });
+
+    it('names what is missing or wrong', () => {
+      let error: ConfigError | undefined;
+      try {
+        loadConfig({ WHARF_STORAGE: 's3', WHARF_S3_ENDPOINT: 'ftp://x', WHARF_S3_ACCESS_KEY_ID: 'only-one', WHARF_S3_REDIRECT: 'maybe' });
+      } catch (err) {
+        error = err as ConfigError;
+      }
+      expect(error!.problems).toEqual([
+        'WHARF_STORAGE=s3 needs WHARF_S3_BUCKET',
+        'WHARF_S3_ENDPOINT must be an http(s) URL, got "ftp://x"',
+        'WHARF_S3_ACCESS_KEY_ID and WHARF_S3_SECRET_ACCESS_KEY go together (or neither: the AWS SDK default chain)',
+        'WHARF_S3_REDIRECT must be true or false, got "maybe"',
+      ]);
+      expect(() => loadConfig({ WHARF_STORAGE: 'tape' })).toThrow(/WHARF_STORAGE must be "filesystem" or "s3"/);
+    });
+  });
 });

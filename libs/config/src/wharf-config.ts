@@ -39,6 +39,10 @@ export class WharfConfig {
   loginWindowSeconds: number;
   /** 32 bytes that encrypt stored upstream credentials; unset: a key file in the data directory. */
   secretKey?: Buffer;
+  /** Where blob bytes live: files under `dataDir/storage`, or an S3 bucket (shared by several hosts). */
+  storage: 'filesystem' | 's3';
+  /** Set when `storage` is `s3`. */
+  s3?: S3Settings;
 
   get blobRoot(): string {
     return path.join(this.dataDir, 'storage');
@@ -47,6 +51,21 @@ export class WharfConfig {
   get embeddedDatabaseDir(): string {
     return path.join(this.dataDir, 'pg');
   }
+}
+
+export interface S3Settings {
+  /** Unset: AWS's own endpoint for the region. */
+  endpoint?: string;
+  bucket: string;
+  region: string;
+  /** Key prefix for everything Wharf stores, '' for the bucket's root. */
+  prefix: string;
+  /** Path-style URLs (`endpoint/bucket/key`), as MinIO and Ceph's gateway need. */
+  forcePathStyle: boolean;
+  /** Both or neither; neither: the AWS SDK's default chain (environment, profile, instance role). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Blob GETs answer 307 to a presigned URL valid this long, or 0: bytes go through Wharf. */
+  redirectSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -93,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WharfConfig {
   }
 
   config.workers = workers(env, config.databaseUrl !== undefined, problems);
+  storage(env, config, problems);
 
   const publicUrl = env.WHARF_PUBLIC_URL?.trim();
   if (publicUrl) {
@@ -128,6 +148,44 @@ function workers(env: NodeJS.ProcessEnv, postgres: boolean, problems: string[]):
   return count;
 }
 const MAX_WORKERS = 64;
+
+/** WHARF_STORAGE and, for `s3`, the WHARF_S3_* settings. */
+function storage(env: NodeJS.ProcessEnv, config: WharfConfig, problems: string[]): void {
+  const kind = env.WHARF_STORAGE?.trim().toLowerCase() || 'filesystem';
+  if (kind !== 'filesystem' && kind !== 's3') {
+    problems.push(`WHARF_STORAGE must be "filesystem" or "s3", got "${env.WHARF_STORAGE}"`);
+    config.storage = 'filesystem';
+    return;
+  }
+  config.storage = kind;
+  if (kind === 'filesystem') return;
+  const bucket = env.WHARF_S3_BUCKET?.trim();
+  if (!bucket) problems.push('WHARF_STORAGE=s3 needs WHARF_S3_BUCKET');
+  const endpoint = env.WHARF_S3_ENDPOINT?.trim() || undefined;
+  if (endpoint && (!/^https?:\/\//.test(endpoint) || !isUrl(endpoint))) problems.push(`WHARF_S3_ENDPOINT must be an http(s) URL, got "${endpoint}"`);
+  const accessKeyId = env.WHARF_S3_ACCESS_KEY_ID?.trim();
+  const secretAccessKey = env.WHARF_S3_SECRET_ACCESS_KEY?.trim();
+  if (!accessKeyId !== !secretAccessKey) problems.push('WHARF_S3_ACCESS_KEY_ID and WHARF_S3_SECRET_ACCESS_KEY go together (or neither: the AWS SDK default chain)');
+  const redirect = flag(env, 'WHARF_S3_REDIRECT', false, problems);
+  config.s3 = {
+    endpoint,
+    bucket: bucket ?? '',
+    region: env.WHARF_S3_REGION?.trim() || 'us-east-1',
+    prefix: (env.WHARF_S3_PREFIX?.trim() ?? '').replace(/^\/+|\/+$/g, ''),
+    forcePathStyle: flag(env, 'WHARF_S3_FORCE_PATH_STYLE', endpoint !== undefined, problems),
+    credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
+    redirectSeconds: redirect ? integer(env, 'WHARF_S3_REDIRECT_SECONDS', 300, 10, 7 * 86_400, problems) : 0,
+  };
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean, problems: string[]): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  problems.push(`${name} must be true or false, got "${env[name]}"`);
+  return fallback;
+}
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, problems: string[]): number {
   const raw = env[name]?.trim();

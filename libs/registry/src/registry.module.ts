@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { WharfConfig } from '@wharf/config';
-import { BlobStore, DriverBackedBlobStore, FilesystemStorageDriver } from '@wharf/storage';
+import { BlobStore, DriverBackedBlobStore, describeStorage, probeStorage, storageDriverFor } from '@wharf/storage';
 import { LocalBlobService } from './local/local-blob.service';
 import { LocalManifestService } from './local/local-manifest.service';
 import { LocalUploadService } from './local/local-upload.service';
@@ -24,7 +24,11 @@ import { VirtualKind } from './kinds/virtual-kind';
     {
       provide: BlobStore,
       inject: [WharfConfig],
-      useFactory: (config: WharfConfig) => new DriverBackedBlobStore(new FilesystemStorageDriver(config.blobRoot)),
+      useFactory: async (config: WharfConfig) => {
+        const driver = await storageDriverFor(config);
+        await probeStorage(driver, describeStorage(config));
+        return new DriverBackedBlobStore(driver, { redirectSeconds: config.s3?.redirectSeconds ?? 0 });
+      },
     },
     LocalManifestService,
     LocalBlobService,

@@ -39,6 +39,12 @@ export abstract class BlobStore {
    */
   abstract read(digest: Digest, range?: ByteRange): Promise<Readable>;
 
+  /**
+   * A short-lived URL from which a client fetches the stored blob directly (S3 with redirects
+   * on), or undefined: the bytes go through Wharf.
+   */
+  abstract redirectUrl(digest: Digest): Promise<string | undefined>;
+
   /** Removes a stored blob (garbage collection only). Missing is not an error. */
   abstract delete(digest: Digest): Promise<void>;
 

@@ -29,8 +29,16 @@ export class DriverBackedBlobStore extends BlobStore {
   /** Per-upload queue: overlapping appends would interleave bytes and desync the hash state. */
   private readonly locks = new KeyedQueue();
 
-  constructor(private readonly driver: StorageDriver) {
+  constructor(
+    private readonly driver: StorageDriver,
+    private readonly options: { redirectSeconds?: number } = {},
+  ) {
     super();
+  }
+
+  async redirectUrl(digest: Digest): Promise<string | undefined> {
+    const seconds = this.options.redirectSeconds ?? 0;
+    return seconds > 0 ? this.driver.redirectUrl(blobPath(digest), { method: 'GET', expiresInSeconds: seconds }) : undefined;
   }
 
   /** Stops the hashing worker; Nest calls this on shutdown (the name is its lifecycle hook). */

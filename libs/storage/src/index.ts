@@ -9,4 +9,4 @@ export * from './data-dir-locked.error';
 export * from './driver/storage-driver';
 export * from './driver/storage-errors';
 export * from './driver/filesystem-storage.driver';
-export * from './driver/s3-storage.driver';
+export * from './storage-from-config';

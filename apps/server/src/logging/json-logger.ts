@@ -41,7 +41,9 @@ export class JsonLogger implements LoggerService {
 
   private write(level: LogLevel, message: unknown, context?: string): void {
     if (!levelEnabled(level, this.level)) return;
-    writeLine(level, typeof message === 'object' && message !== null ? message : { msg: String(message) }, context);
+    // An Error's message is no own enumerable field: spread as it is, a line would lose it.
+    const fields = message instanceof Error ? { msg: message.message, error: message.name } : typeof message === 'object' && message !== null ? message : { msg: String(message) };
+    writeLine(level, fields, context);
   }
 }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { RegistryError } from '@wharf/oci';
+import { RegistryError, parseDigest } from '@wharf/oci';
 import { RepositoryResolver } from '@wharf/registry';
+import { BlobStore } from '@wharf/storage';
 import { parseRangeHeader } from './http-range';
 import { RegistryContext } from './registry-context';
 import { sendBlobBody } from './send-blob-body';
@@ -9,7 +10,10 @@ type BlobContext = RegistryContext<{ kind: 'blob'; repoKey: string; image: strin
 
 @Injectable()
 export class BlobsHandler {
-  constructor(private readonly resolver: RepositoryResolver) {}
+  constructor(
+    private readonly resolver: RepositoryResolver,
+    private readonly store: BlobStore,
+  ) {}
 
   async get(ctx: BlobContext, withBody: boolean): Promise<void> {
     const { repoKey, image, digest } = ctx.route;
@@ -20,6 +24,13 @@ export class BlobsHandler {
       throw new RegistryError('RANGE_INVALID', `range ${ctx.req.headers.range} cannot be served from ${blob.size} bytes`, undefined, {
         'Content-Range': `bytes */${blob.size}`,
       });
+    }
+    // With S3 redirects on, a stored blob's bytes go from the bucket to the client (docker,
+    // podman, skopeo and containerd follow a 307 without sending it their credentials).
+    const redirect = withBody && blob.stored ? await this.store.redirectUrl(parseDigest(blob.digest)) : undefined;
+    if (redirect) {
+      ctx.res.status(307).set({ Location: redirect, 'Docker-Content-Digest': blob.digest, 'Cache-Control': 'no-store', 'Content-Length': '0' }).end();
+      return;
     }
     // Open before setting any header: if the bytes are gone from disk, the error must not go
     // out with this blob's digest and a year-long Cache-Control.
