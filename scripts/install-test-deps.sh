@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the e2e suites drive: skopeo and podman (real clients),
-# docker-registry (CNCF Distribution, the reference upstream) and jq (the README's pipeline).
+# docker-registry (CNCF Distribution, the reference upstream), jq (the README's pipeline) and
+# Ceph's monitor, OSD and RADOS Gateway with ceph-common (ceph, radosgw-admin, monmaptool): the
+# real S3 the S3 storage driver is tested against (test/helpers/ceph-rgw.ts runs them).
 # The docker CLI is expected on the machine (it needs no daemon for login and manifest commands).
 set -euo pipefail
 missing=()
@@ -8,6 +10,10 @@ command -v skopeo >/dev/null || missing+=(skopeo)
 command -v podman >/dev/null || missing+=(podman)
 command -v docker-registry >/dev/null || missing+=(docker-registry)
 command -v jq >/dev/null || missing+=(jq)
+command -v ceph-mon >/dev/null || missing+=(ceph-mon)
+command -v ceph-osd >/dev/null || missing+=(ceph-osd)
+command -v radosgw >/dev/null || missing+=(radosgw)
+{ command -v ceph >/dev/null && command -v radosgw-admin >/dev/null && command -v monmaptool >/dev/null; } || missing+=(ceph-common)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "missing ${missing[*]}: run as root or install them with apt-get" >&2
