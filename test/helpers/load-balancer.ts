@@ -14,6 +14,8 @@ export interface LoadBalancer {
   url: string;
   /** Responses each host has sent so far, by host address (HAProxy's statistics). */
   responsesByHost(): Promise<Record<string, number>>;
+  /** Requests each host is serving now, by host address. */
+  activeByHost(): Promise<Record<string, number>>;
   stop(): Promise<void>;
   log(): string;
 }
@@ -87,19 +89,20 @@ export async function startLoadBalancer(backends: string[]): Promise<LoadBalance
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const responsesByHost = async (): Promise<Record<string, number>> => {
+  /** One figure per host from HAProxy's CSV statistics. */
+  const perHost = async (figure: (fields: Record<string, string>) => number): Promise<Record<string, number>> => {
     const csv = await (await fetch(`http://127.0.0.1:${statsPort}/stats;csv`)).text();
     const [header, ...rows] = csv.replace(/^# /, '').trim().split('\n');
     const columns = header.split(',');
-    const counts: Record<string, number> = {};
+    const figures: Record<string, number> = {};
     for (const row of rows) {
       const fields = Object.fromEntries(row.split(',').map((value, i) => [columns[i], value]));
       const index = /^host(\d+)$/.exec(fields.svname)?.[1];
-      if (fields.pxname === 'wharf' && index !== undefined) {
-        counts[backends[Number(index)]] = ['hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx'].reduce((sum, column) => sum + Number(fields[column] || 0), 0);
-      }
+      if (fields.pxname === 'wharf' && index !== undefined) figures[backends[Number(index)]] = figure(fields);
     }
-    return counts;
+    return figures;
   };
-  return { host: `127.0.0.1:${port}`, url, responsesByHost, stop, log: () => output };
+  const responsesByHost = () => perHost((fields) => ['hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx'].reduce((sum, column) => sum + Number(fields[column] || 0), 0));
+  const activeByHost = () => perHost((fields) => Number(fields.scur || 0));
+  return { host: `127.0.0.1:${port}`, url, responsesByHost, activeByHost, stop, log: () => output };
 }
