@@ -6,7 +6,8 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { CephRgw, startCephRgw } from './helpers/ceph-rgw';
 import { buildImage, readOciLayout, writeImageSource } from './helpers/oci-image-builder';
 import { Podman, Skopeo } from './helpers/registry-clients';
-import { createRemoteRepository } from './helpers/remote-repository';
+import { blobRequests, createRemoteRepository } from './helpers/remote-repository';
+import { startTamperProxy } from './helpers/tamper-proxy';
 import { UpstreamRegistry, seedImage, startUpstreamRegistry } from './helpers/upstream-registry';
 import { WharfTestServer, createLocalRepository, startWharf } from './helpers/wharf-server';
 
@@ -144,6 +145,32 @@ describe('Wharf on S3: a remote repository', () => {
     const second = await fetch(`${hosts[1].baseUrl}/v2/hub/library/cached/blobs/${layer.digest}`, { headers: auth });
     expect(second.status).toBe(200);
     expect(Buffer.from(await second.arrayBuffer()).equals(layer.bytes)).toBe(true);
+  });
+});
+
+describe('Wharf on S3: concurrent cold pulls on two hosts', () => {
+  it('make one upstream download: the other host waits for it and serves the cached blob', async () => {
+    const upstream = await startUpstreamRegistry();
+    // Slow enough that every client asks while the one download runs.
+    const proxy = await startTamperProxy(upstream.url);
+    try {
+      const image = buildImage({ layerCount: 1, layerSize: 16 * 1024 * 1024 });
+      await seedImage(upstream, 'library/together', '1', image);
+      await createRemoteRepository(hosts[0], 'hub-together', { url: proxy.url });
+      const layer = image.layers[0];
+      proxy.delay(`/blobs/${layer.digest}`, 500, { method: 'GET' });
+      const auth = { authorization: hosts[0].adminAuthorization };
+      const pulls = [0, 1, 0, 1].map(async (i) => {
+        const res = await fetch(`${hosts[i].baseUrl}/v2/hub-together/library/together/blobs/${layer.digest}`, { headers: auth });
+        expect(res.status).toBe(200);
+        return Buffer.from(await res.arrayBuffer());
+      });
+      for (const body of await Promise.all(pulls)) expect(body.equals(layer.bytes)).toBe(true);
+      expect(blobRequests(proxy, 'GET', 'library/together', layer.digest)).toBe(1);
+    } finally {
+      await proxy.stop();
+      await upstream.stop();
+    }
   });
 });
 

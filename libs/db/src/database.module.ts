@@ -15,6 +15,7 @@ import { PermissionQueries } from './queries/permission.queries';
 import { AccessTokenQueries } from './queries/access-token.queries';
 import { SigningKeyQueries } from './queries/signing-key.queries';
 import { BlobQueries } from './queries/blob.queries';
+import { DownloadLeaseQueries } from './queries/download-lease.queries';
 import { ImageQueries } from './queries/image.queries';
 import { ManifestQueries } from './queries/manifest.queries';
 import { RepositoryQueries } from './queries/repository.queries';
@@ -31,6 +32,7 @@ const QUERIES = [
   PushRuleQueries,
   PromotionQueries,
   BlobQueries,
+  DownloadLeaseQueries,
   UploadSessionQueries,
   HealthQueries,
   UserQueries,

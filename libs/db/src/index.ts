@@ -12,6 +12,7 @@ export * from './queries/push-rule.queries';
 export * from './queries/promotion.queries';
 export * from './queries/count-rows';
 export * from './queries/blob.queries';
+export * from './queries/download-lease.queries';
 export * from './queries/upload-session.queries';
 export * from './queries/health.queries';
 export * from './queries/user.queries';

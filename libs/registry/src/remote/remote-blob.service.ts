@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { PassThrough, Readable, Transform, TransformCallback, finished } from 'node:stream';
 import { Injectable, Logger } from '@nestjs/common';
-import { BlobQueries } from '@wharf/db';
+import { BlobQueries, DownloadLeaseQueries } from '@wharf/db';
 import { Digest, RegistryError, parseDigest } from '@wharf/oci';
 import { BlobStore, ByteRange } from '@wharf/storage';
 import { BlobInfo, BlobStat } from '../docker-repository';
@@ -14,20 +15,34 @@ import { UpstreamUnavailableError } from './upstream';
 const CHUNK = 1024 * 1024;
 /** What one socket read of the upstream body yields at most (Node reads 64 KiB at a time). */
 const UPSTREAM_READ_BYTES = 64 * 1024;
+/** A download lease lives this long unless renewed (every third of it while downloading). */
+const LEASE_SECONDS = 15;
+/** How often a host waiting for another host's download looks for the cached blob. */
+const WAIT_POLL_MS = 100;
+
+/** Another host downloaded the blob while this one waited: it is in the (shared) store now. */
+class CachedElsewhere {
+  constructor(readonly blob: BlobInfo) {}
+}
 
 /**
  * Blobs through a remote. A cache miss streams from the upstream to the client and to disk at
  * once; the digest is checked at the end and only verified bytes enter the store. Concurrent
  * requests for one uncached blob share a single upstream download (the others read its upload
- * file as it grows), and the download finishes even if its client goes away.
+ * file as it grows), and the download finishes even if its client goes away. Across hosts a
+ * lease in Postgres makes one download per blob: a host that finds another's lease waits for
+ * the blob to be cached, and takes over if that lease expires without it.
  */
 @Injectable()
 export class RemoteBlobService {
   private readonly logger = new Logger('RemoteBlobs');
   private readonly downloads = new Map<string, RunningDownload>();
+  /** This instance, as the holder of download leases (one per server, even two in one process). */
+  private readonly leaseHolder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
   constructor(
     private readonly blobs: BlobQueries,
+    private readonly leases: DownloadLeaseQueries,
     private readonly storage: BlobStore,
     private readonly clients: UpstreamClients,
   ) {}
@@ -143,6 +158,24 @@ export class RemoteBlobService {
 
     let started: { body: Readable; length?: number; uploadId: string };
     try {
+      await this.leaseOrWait(target, digest);
+    } catch (err) {
+      announce(undefined);
+      if (!(err instanceof CachedElsewhere)) {
+        settle(Promise.reject(err));
+        throw err;
+      }
+      settle(Promise.resolve(err.blob));
+      return { stream: await this.storage.read(digest), stored: shared };
+    }
+    const renewal = setInterval(() => void this.leases.renew(target.repo.id, digest.value, this.leaseHolder, LEASE_SECONDS).catch(() => undefined), (LEASE_SECONDS * 1000) / 3);
+    shared
+      .finally(() => {
+        clearInterval(renewal);
+        return this.leases.release(target.repo.id, digest.value, this.leaseHolder);
+      })
+      .catch(() => undefined);
+    try {
       started = await this.begin(target, digest);
     } catch (err) {
       announce(undefined);
@@ -188,6 +221,25 @@ export class RemoteBlobService {
     });
     settle(done);
     return { stream: toClient, stored: done };
+  }
+
+  /**
+   * Returns once this host holds the blob's download lease. While another host holds it, waits
+   * for that host's download to be cached (then throws CachedElsewhere); a lease that ends
+   * without the blob (its host failed or died) is taken over.
+   */
+  private async leaseOrWait(target: RemoteTarget, digest: Digest): Promise<void> {
+    const repoId = target.repo.id;
+    for (;;) {
+      if (await this.leases.acquire(repoId, digest.value, this.leaseHolder, LEASE_SECONDS)) return;
+      while (await this.leases.heldElsewhere(repoId, digest.value, this.leaseHolder)) {
+        const cached = await this.blobs.findLinked(repoId, digest.value);
+        if (cached) throw new CachedElsewhere({ digest: digest.value, size: cached.size });
+        await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+      }
+      const cached = await this.blobs.findLinked(repoId, digest.value);
+      if (cached) throw new CachedElsewhere({ digest: digest.value, size: cached.size });
+    }
   }
 
   /** The upstream response and an upload area to write it to. */
