@@ -126,16 +126,22 @@ export class RegistryClient {
 
   async pull(path: string, signal?: AbortSignal): Promise<Transfer> {
     const started = performance.now();
-    const res = await this.call('GET', path, 200, { signal });
-    let bytes = 0;
-    let firstByteMs: number | undefined;
-    for await (const chunk of res.body) {
-      firstByteMs ??= performance.now() - started;
-      bytes += (chunk as Buffer).length;
-    }
-    const expected = Number(res.headers['content-length']);
-    if (Number.isSafeInteger(expected) && bytes !== expected) throw new Error(`GET ${path}: ${bytes} bytes of ${expected}`);
-    return { bytes, seconds: (performance.now() - started) / 1000, firstByteMs };
+    return counted(path, await this.call('GET', path, 200, { signal }), started);
+  }
+
+  /**
+   * GET a blob from a registry that redirects blob downloads (S3 with presigned URLs): the 307,
+   * then its Location fetched without the registry's credentials, as clients do.
+   */
+  async pullBlobRedirected(image: string, digest: string, signal?: AbortSignal): Promise<Transfer> {
+    const started = performance.now();
+    const path = `${this.endpoint.v2(image)}/blobs/${digest}`;
+    const res = await this.call('GET', path, 307, { signal });
+    await res.body.dump();
+    const location = String(res.headers.location);
+    const direct = await request(location, { method: 'GET', dispatcher: this.dispatcher, signal });
+    if (direct.statusCode !== 200) throw new Error(`GET ${location.split('?')[0]} (the redirect of ${path}) answered ${direct.statusCode}`);
+    return counted(path, direct, started);
   }
 
   async putManifest(image: string, reference: string, manifest: Buffer, signal?: AbortSignal, mediaType = OCI_MANIFEST): Promise<void> {
@@ -209,4 +215,17 @@ export function manifestFor(config: Buffer, layerDigest: string, layerSize: numb
       layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: layerSize }],
     }),
   );
+}
+
+/** Reads a body to its end, counting (not keeping) its bytes, and checks them against Content-Length. */
+async function counted(path: string, res: Dispatcher.ResponseData, started: number): Promise<Transfer> {
+  let bytes = 0;
+  let firstByteMs: number | undefined;
+  for await (const chunk of res.body) {
+    firstByteMs ??= performance.now() - started;
+    bytes += (chunk as Buffer).length;
+  }
+  const expected = Number(res.headers['content-length']);
+  if (Number.isSafeInteger(expected) && bytes !== expected) throw new Error(`GET ${path}: ${bytes} bytes of ${expected}`);
+  return { bytes, seconds: (performance.now() - started) / 1000, firstByteMs };
 }

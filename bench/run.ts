@@ -15,6 +15,7 @@ import { streamingMemory } from './workloads/memory';
 import { promotion } from './workloads/promotion';
 import { pullThrough } from './workloads/pull-through';
 import { realClients } from './workloads/real-clients';
+import { s3Storage } from './workloads/s3';
 import { virtualRepositories } from './workloads/virtual';
 
 /**
@@ -33,6 +34,7 @@ const WORKLOADS: [string, Workload][] = [
   ['virtual', virtualRepositories],
   ['promotion', promotion],
   ['real clients', realClients],
+  ['s3', s3Storage],
 ];
 
 async function main(): Promise<number> {

@@ -3,7 +3,10 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { request } from 'undici';
 import { Client } from 'pg';
-import { startDistribution } from '../test/helpers/distribution-registry';
+import { freePort, killAndWait, startDistribution, waitForV2 } from '../test/helpers/distribution-registry';
+import { spawn } from 'node:child_process';
+import * as os from 'node:os';
+import type { CephRgw } from '../test/helpers/ceph-rgw';
 import { startUpstreamRegistry } from '../test/helpers/upstream-registry';
 import { Endpoint, agent } from './registry-client';
 import { RegistryTokens } from './registry-tokens';
@@ -52,9 +55,9 @@ export class Resources {
  * Wharf from `dist/` as a child process, with a random admin password. With DATABASE_URL set
  * it gets a fresh database on that server (dropped afterwards), else the embedded one.
  */
-export async function startWharfTarget(resources: Resources): Promise<Target> {
+export async function startWharfTarget(resources: Resources, settings: Record<string, string> = {}): Promise<Target> {
   const password = randomBytes(18).toString('base64url');
-  const env: Record<string, string> = { WHARF_ADMIN_PASSWORD: password };
+  const env: Record<string, string> = { WHARF_ADMIN_PASSWORD: password, ...settings };
   let database = 'embedded (PGlite)';
   const serverUrl = process.env.DATABASE_URL?.trim();
   if (serverUrl) {
@@ -105,6 +108,48 @@ export async function startDistributionTarget(resources: Resources): Promise<Tar
     pid: await pidOf(path.join(registry.dir, 'config.yml')),
     v2: (image) => `/v2/${image}`,
   };
+}
+
+/**
+ * Distribution with its own `s3` driver on a bucket of `rgw`; `redirect` keeps its default of
+ * answering blob GETs with presigned URLs, otherwise it streams them.
+ */
+export async function startDistributionOnS3(resources: Resources, rgw: CephRgw, bucket: string, redirect: boolean): Promise<Target> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-bench-distribution-s3-'));
+  const port = await freePort();
+  const config = {
+    version: 0.1,
+    log: { level: 'warn', accesslog: { disabled: true } },
+    storage: {
+      s3: {
+        region: rgw.region,
+        regionendpoint: rgw.endpoint,
+        bucket,
+        accesskey: rgw.accessKeyId,
+        secretkey: rgw.secretAccessKey,
+        forcepathstyle: true,
+        secure: false,
+        v4auth: true,
+      },
+      redirect: { disable: !redirect },
+    },
+    http: { addr: `127.0.0.1:${port}`, secret: 'wharf-bench' },
+  };
+  const configPath = path.join(dir, 'config.yml');
+  await fs.writeFile(configPath, JSON.stringify(config, null, 2));
+  // Its AWS SDK refuses to start when AWS_CA_BUNDLE names a bundle and the transport is its own.
+  const { AWS_CA_BUNDLE: _, ...env } = process.env;
+  const child = spawn('/usr/bin/docker-registry', ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-8192)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const stop = async () => {
+    await killAndWait(child, exited);
+    await fs.rm(dir, { recursive: true, force: true });
+  };
+  resources.add(`Distribution on S3${redirect ? ' (redirects)' : ''}`, stop);
+  await waitForV2(`http://127.0.0.1:${port}`, 15_000, exited, () => stderr);
+  return { name: 'Distribution', origin: `http://127.0.0.1:${port}`, headers: {}, pid: child.pid, v2: (image) => `/v2/${image}` };
 }
 
 export interface PullThroughSetup {

@@ -82,6 +82,8 @@ describe('npm run bench (BENCH_QUICK=1)', () => {
       'peak memory',
       'virtual of 3',
       'real clients: skopeo copy',
+      'S3: blob push',
+      'S3: blob pull',
     ]) {
       const found = cells.filter(([, name]) => name.includes(workload) && !isWharfOnly(name));
       expect({ workload, rows: found.length > 0 }).toEqual({ workload, rows: true });
