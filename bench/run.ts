@@ -16,6 +16,7 @@ import { promotion } from './workloads/promotion';
 import { pullThrough } from './workloads/pull-through';
 import { realClients } from './workloads/real-clients';
 import { s3Storage } from './workloads/s3';
+import { scaleOut } from './workloads/scale-out';
 import { virtualRepositories } from './workloads/virtual';
 
 /**
@@ -35,6 +36,7 @@ const WORKLOADS: [string, Workload][] = [
   ['promotion', promotion],
   ['real clients', realClients],
   ['s3', s3Storage],
+  ['scale-out', scaleOut],
 ];
 
 async function main(): Promise<number> {

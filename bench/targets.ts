@@ -21,6 +21,9 @@ export interface Target extends Endpoint {
   adminHeaders?: Record<string, string>;
   /** Wharf only: what backs its metadata. */
   database?: string;
+  /** Wharf only: its Postgres database and admin password, for another host to join (no database URL on the embedded one). */
+  databaseUrl?: string;
+  adminPassword?: string;
 }
 
 /**
@@ -55,12 +58,16 @@ export class Resources {
  * Wharf from `dist/` as a child process, with a random admin password. With DATABASE_URL set
  * it gets a fresh database on that server (dropped afterwards), else the embedded one.
  */
-export async function startWharfTarget(resources: Resources, settings: Record<string, string> = {}): Promise<Target> {
-  const password = randomBytes(18).toString('base64url');
+export async function startWharfTarget(resources: Resources, settings: Record<string, string> = {}, joining?: Target): Promise<Target> {
+  // A host joining another shares its database, admin and repository.
+  const password = joining?.adminPassword ?? randomBytes(18).toString('base64url');
   const env: Record<string, string> = { WHARF_ADMIN_PASSWORD: password, ...settings };
   let database = 'embedded (PGlite)';
   const serverUrl = process.env.DATABASE_URL?.trim();
-  if (serverUrl) {
+  if (joining?.databaseUrl) {
+    env.DATABASE_URL = joining.databaseUrl;
+    database = joining.database ?? database;
+  } else if (serverUrl) {
     const dbName = `wharf_bench_${Date.now()}_${randomBytes(3).toString('hex')}`;
     try {
       await query(serverUrl, `CREATE DATABASE ${dbName}`);
@@ -80,9 +87,10 @@ export async function startWharfTarget(resources: Resources, settings: Record<st
   const wharf = await startWharfProcess(env);
   resources.add('Wharf', () => wharf.stop());
 
+  const adminHeaders = { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` };
+  if (joining) return { ...joining, origin: wharf.url, tokens: new RegistryTokens(wharf.url, adminHeaders.authorization), pid: wharf.pid };
   // A fresh database may be the shared existing one: a key of its own avoids meeting old data.
   const repoKey = `bench-${randomBytes(3).toString('hex')}`;
-  const adminHeaders = { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` };
   await createRepository(wharf.url, adminHeaders, repoKey, { rclass: 'local', packageType: 'docker' });
   return {
     name: 'Wharf',
@@ -93,6 +101,8 @@ export async function startWharfTarget(resources: Resources, settings: Record<st
     adminHeaders,
     pid: wharf.pid,
     database,
+    databaseUrl: env.DATABASE_URL || undefined,
+    adminPassword: password,
     v2: (image) => `/v2/${repoKey}/${image}`,
   };
 }
