@@ -22,14 +22,7 @@ beforeAll(async () => {
   await rgw.createBucket(bucket);
   s3 = new S3Client(rgw.s3Config);
   database = await createTestDatabase();
-  const env = {
-    DATABASE_URL: database.url,
-    WHARF_STORAGE: 's3',
-    WHARF_S3_ENDPOINT: rgw.endpoint,
-    WHARF_S3_BUCKET: bucket,
-    WHARF_S3_ACCESS_KEY_ID: rgw.accessKeyId,
-    WHARF_S3_SECRET_ACCESS_KEY: rgw.secretAccessKey,
-  };
+  const env = { DATABASE_URL: database.url, ...rgw.wharfEnv(bucket) };
   // One after the other: the first applies the migrations.
   for (let i = 0; i < 2; i++) {
     const host = await spawnWharf(env);

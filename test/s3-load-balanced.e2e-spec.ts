@@ -22,13 +22,7 @@ beforeAll(async () => {
   rgw = await startCephRgw();
   const bucket = `wharf-lb-${randomBytes(3).toString('hex')}`;
   await rgw.createBucket(bucket);
-  const s3 = {
-    WHARF_STORAGE: 's3',
-    WHARF_S3_ENDPOINT: rgw.endpoint,
-    WHARF_S3_BUCKET: bucket,
-    WHARF_S3_ACCESS_KEY_ID: rgw.accessKeyId,
-    WHARF_S3_SECRET_ACCESS_KEY: rgw.secretAccessKey,
-  };
+  const s3 = rgw.wharfEnv(bucket);
   const first = await startWharf(s3);
   admin = first.admin;
   hosts = [first, await startWharf({ ...s3, DATABASE_URL: first.databaseUrl, WHARF_ADMIN_PASSWORD: admin.password })];

@@ -23,16 +23,7 @@ let work: string;
 const bucket = `wharf-e2e-${randomBytes(3).toString('hex')}`;
 
 function s3Env(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    WHARF_STORAGE: 's3',
-    WHARF_S3_ENDPOINT: rgw.endpoint,
-    WHARF_S3_BUCKET: bucket,
-    WHARF_S3_REGION: rgw.region,
-    WHARF_S3_PREFIX: 'registry',
-    WHARF_S3_ACCESS_KEY_ID: rgw.accessKeyId,
-    WHARF_S3_SECRET_ACCESS_KEY: rgw.secretAccessKey,
-    ...extra,
-  };
+  return { ...rgw.wharfEnv(bucket), WHARF_S3_PREFIX: 'registry', ...extra };
 }
 
 beforeAll(async () => {

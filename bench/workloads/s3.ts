@@ -26,15 +26,7 @@ export async function s3Storage(ctx: BenchContext): Promise<Row[]> {
     await rgw.createBucket(`${name}-${suffix}`);
     return `${name}-${suffix}`;
   };
-  const wharfSettings = async (name: string, redirect: boolean) => ({
-    WHARF_STORAGE: 's3',
-    WHARF_S3_ENDPOINT: rgw.endpoint,
-    WHARF_S3_BUCKET: await bucket(name),
-    WHARF_S3_REGION: rgw.region,
-    WHARF_S3_ACCESS_KEY_ID: rgw.accessKeyId,
-    WHARF_S3_SECRET_ACCESS_KEY: rgw.secretAccessKey,
-    WHARF_S3_REDIRECT: String(redirect),
-  });
+  const wharfSettings = async (name: string, redirect: boolean) => ({ ...rgw.wharfEnv(await bucket(name)), WHARF_S3_REDIRECT: String(redirect) });
   const streamed = {
     ...ctx,
     wharf: await startWharfTarget(ctx.resources, await wharfSettings('wharf', false)),

@@ -37,13 +37,7 @@ export async function scaleOut(ctx: BenchContext): Promise<Row[]> {
   ctx.resources.add('Ceph RADOS Gateway (scale-out)', () => rgw.stop());
   const bucket = `scale-out-${randomBytes(3).toString('hex')}`;
   await rgw.createBucket(bucket);
-  const s3 = {
-    WHARF_STORAGE: 's3',
-    WHARF_S3_ENDPOINT: rgw.endpoint,
-    WHARF_S3_BUCKET: bucket,
-    WHARF_S3_ACCESS_KEY_ID: rgw.accessKeyId,
-    WHARF_S3_SECRET_ACCESS_KEY: rgw.secretAccessKey,
-  };
+  const s3 = rgw.wharfEnv(bucket);
   const one = await startWharfTarget(ctx.resources, s3);
   const other = await startWharfTarget(ctx.resources, s3, one);
   const lb = await startLoadBalancer([one, other].map((host) => new URL(host.origin).host));

@@ -49,6 +49,8 @@ export interface CephRgw {
   /** The temp dir holding ceph.conf, the daemons' data dirs and logs. */
   dir: string;
   createBucket(name: string): Promise<void>;
+  /** The settings that put a Wharf's blobs in `bucket` of this gateway (WHARF_STORAGE=s3 and its WHARF_S3_*). */
+  wharfEnv(bucket: string): Record<string, string>;
   /** Kills the three daemons and removes the temp dir. Safe to call twice. */
   stop(): Promise<void>;
   /** The tail of each daemon's log (and stderr), for error messages. */
@@ -276,7 +278,15 @@ export async function startCephRgw(options: CephRgwOptions = {}): Promise<CephRg
     }
   };
 
-  return { endpoint, accessKeyId, secretAccessKey, region, s3Config, dir, createBucket, stop, log };
+  const wharfEnv = (bucket: string): Record<string, string> => ({
+    WHARF_STORAGE: 's3',
+    WHARF_S3_ENDPOINT: endpoint,
+    WHARF_S3_BUCKET: bucket,
+    WHARF_S3_REGION: region,
+    WHARF_S3_ACCESS_KEY_ID: accessKeyId,
+    WHARF_S3_SECRET_ACCESS_KEY: secretAccessKey,
+  });
+  return { endpoint, accessKeyId, secretAccessKey, region, s3Config, dir, createBucket, wharfEnv, stop, log };
 }
 
 /** Ports that differ from each other (freePort closes its listener, so two calls can repeat). */
