@@ -20,11 +20,6 @@ const LEASE_SECONDS = 15;
 /** How often a host waiting for another host's download looks for the cached blob. */
 const WAIT_POLL_MS = 100;
 
-/** Another host downloaded the blob while this one waited: it is in the (shared) store now. */
-class CachedElsewhere {
-  constructor(readonly blob: BlobInfo) {}
-}
-
 /**
  * Blobs through a remote. A cache miss streams from the upstream to the client and to disk at
  * once; the digest is checked at the end and only verified bytes enter the store. Concurrent
@@ -157,15 +152,18 @@ export class RemoteBlobService {
     shared.finally(() => this.downloads.delete(key)).catch(() => undefined);
 
     let started: { body: Readable; length?: number; uploadId: string };
+    let cachedElsewhere: BlobInfo | undefined;
     try {
-      await this.leaseOrWait(target, digest);
+      cachedElsewhere = await this.leaseOrWait(target, digest);
     } catch (err) {
       announce(undefined);
-      if (!(err instanceof CachedElsewhere)) {
-        settle(Promise.reject(err));
-        throw err;
-      }
-      settle(Promise.resolve(err.blob));
+      settle(Promise.reject(err));
+      throw err;
+    }
+    if (cachedElsewhere) {
+      // Another host downloaded it while this one waited: it is in the shared store now.
+      announce(undefined);
+      settle(Promise.resolve(cachedElsewhere));
       return { stream: await this.storage.read(digest), stored: shared };
     }
     const renewal = setInterval(() => void this.leases.renew(target.repo.id, digest.value, this.leaseHolder, LEASE_SECONDS).catch(() => undefined), (LEASE_SECONDS * 1000) / 3);
@@ -224,21 +222,25 @@ export class RemoteBlobService {
   }
 
   /**
-   * Returns once this host holds the blob's download lease. While another host holds it, waits
-   * for that host's download to be cached (then throws CachedElsewhere); a lease that ends
-   * without the blob (its host failed or died) is taken over.
+   * Resolves with nothing once this host holds the blob's download lease. While another host
+   * holds it, waits for that host's download and resolves with the blob once it is cached; a
+   * lease that ends without the blob (its host failed or died) is taken over.
    */
-  private async leaseOrWait(target: RemoteTarget, digest: Digest): Promise<void> {
+  private async leaseOrWait(target: RemoteTarget, digest: Digest): Promise<BlobInfo | undefined> {
     const repoId = target.repo.id;
+    const cached = async () => {
+      const linked = await this.blobs.findLinked(repoId, digest.value);
+      return linked ? { digest: digest.value, size: linked.size } : undefined;
+    };
     for (;;) {
-      if (await this.leases.acquire(repoId, digest.value, this.leaseHolder, LEASE_SECONDS)) return;
+      if (await this.leases.acquire(repoId, digest.value, this.leaseHolder, LEASE_SECONDS)) return undefined;
       while (await this.leases.heldElsewhere(repoId, digest.value, this.leaseHolder)) {
-        const cached = await this.blobs.findLinked(repoId, digest.value);
-        if (cached) throw new CachedElsewhere({ digest: digest.value, size: cached.size });
+        const blob = await cached();
+        if (blob) return blob;
         await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
       }
-      const cached = await this.blobs.findLinked(repoId, digest.value);
-      if (cached) throw new CachedElsewhere({ digest: digest.value, size: cached.size });
+      const blob = await cached();
+      if (blob) return blob;
     }
   }
 
