@@ -3,9 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { request } from 'undici';
 import { Client } from 'pg';
-import { freePort, killAndWait, startDistribution, waitForV2 } from '../test/helpers/distribution-registry';
-import { spawn } from 'node:child_process';
-import * as os from 'node:os';
+import { startDistribution } from '../test/helpers/distribution-registry';
 import type { CephRgw } from '../test/helpers/ceph-rgw';
 import { startUpstreamRegistry } from '../test/helpers/upstream-registry';
 import { Endpoint, agent } from './registry-client';
@@ -125,41 +123,19 @@ export async function startDistributionTarget(resources: Resources): Promise<Tar
  * answering blob GETs with presigned URLs, otherwise it streams them.
  */
 export async function startDistributionOnS3(resources: Resources, rgw: CephRgw, bucket: string, redirect: boolean): Promise<Target> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-bench-distribution-s3-'));
-  const port = await freePort();
-  const config = {
-    version: 0.1,
-    log: { level: 'warn', accesslog: { disabled: true } },
-    storage: {
-      s3: {
-        region: rgw.region,
-        regionendpoint: rgw.endpoint,
-        bucket,
-        accesskey: rgw.accessKeyId,
-        secretkey: rgw.secretAccessKey,
-        forcepathstyle: true,
-        secure: false,
-        v4auth: true,
-      },
-      redirect: { disable: !redirect },
-    },
-    http: { addr: `127.0.0.1:${port}`, secret: 'wharf-bench' },
+  const s3 = {
+    region: rgw.region,
+    regionendpoint: rgw.endpoint,
+    bucket,
+    accesskey: rgw.accessKeyId,
+    secretkey: rgw.secretAccessKey,
+    forcepathstyle: true,
+    secure: false,
+    v4auth: true,
   };
-  const configPath = path.join(dir, 'config.yml');
-  await fs.writeFile(configPath, JSON.stringify(config, null, 2));
-  // Its AWS SDK refuses to start when AWS_CA_BUNDLE names a bundle and the transport is its own.
-  const { AWS_CA_BUNDLE: _, ...env } = process.env;
-  const child = spawn('/usr/bin/docker-registry', ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'], env });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-8192)));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const stop = async () => {
-    await killAndWait(child, exited);
-    await fs.rm(dir, { recursive: true, force: true });
-  };
-  resources.add(`Distribution on S3${redirect ? ' (redirects)' : ''}`, stop);
-  await waitForV2(`http://127.0.0.1:${port}`, 15_000, exited, () => stderr);
-  return { name: 'Distribution', origin: `http://127.0.0.1:${port}`, headers: {}, pid: child.pid, v2: (image) => `/v2/${image}` };
+  const registry = await startDistribution({ storage: { s3, redirect: { disable: !redirect } } });
+  resources.add(`Distribution on S3${redirect ? ' (redirects)' : ''}`, () => registry.stop());
+  return { name: 'Distribution', origin: registry.url, headers: {}, pid: await pidOf(path.join(registry.dir, 'config.yml')), v2: (image) => `/v2/${image}` };
 }
 
 export interface PullThroughSetup {

@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { CephRgw, startCephRgw } from './helpers/ceph-rgw';
+import { sha256 } from './helpers/registry-http';
 import { LoadBalancer, startLoadBalancer } from './helpers/load-balancer';
 import { SpawnedWharf, spawnWharf } from './helpers/wharf-cluster';
 import { createTestDatabase } from './helpers/wharf-server';
@@ -45,10 +46,6 @@ afterAll(async () => {
   s3?.destroy();
   await rgw?.stop();
 });
-
-function sha256(bytes: Buffer): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
 
 async function blobKeys(): Promise<string[]> {
   const res = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'blobs/' }));

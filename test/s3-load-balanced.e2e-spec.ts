@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CephRgw, startCephRgw } from './helpers/ceph-rgw';
+import { pushChunksAcross, sha256 } from './helpers/registry-http';
 import { LoadBalancer, startLoadBalancer } from './helpers/load-balancer';
 import { buildImage, readOciLayout, writeImageSource } from './helpers/oci-image-builder';
 import { Podman, Skopeo } from './helpers/registry-clients';
@@ -37,10 +38,6 @@ afterAll(async () => {
   await rgw?.stop();
   if (work) await fs.rm(work, { recursive: true, force: true });
 });
-
-function sha256(bytes: Buffer): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
 
 /** The responses each host sent while `action` ran. */
 async function spreadOf(action: () => Promise<void>): Promise<number[]> {
@@ -77,23 +74,7 @@ describe('Wharf on S3, two hosts behind a load balancer', () => {
     const whole = Buffer.concat(chunks);
     const auth = { authorization: hosts[0].adminAuthorization };
     const spread = await spreadOf(async () => {
-      const start = await fetch(`${lb.url}/v2/${REPO}/team/chunked/blobs/uploads/`, { method: 'POST', headers: auth });
-      expect(start.status).toBe(202);
-      let location = start.headers.get('location')!;
-      let offset = 0;
-      for (const chunk of chunks) {
-        const res = await fetch(new URL(location, lb.url), {
-          method: 'PATCH',
-          headers: { ...auth, 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + chunk.length - 1}` },
-          body: chunk,
-        });
-        expect(res.status).toBe(202);
-        offset += chunk.length;
-        location = res.headers.get('location')!;
-      }
-      const url = new URL(location, lb.url);
-      url.searchParams.set('digest', sha256(whole));
-      expect((await fetch(url, { method: 'PUT', headers: auth })).status).toBe(201);
+      await pushChunksAcross([lb.url], `/v2/${REPO}/team/chunked`, auth, chunks);
       const back = await fetch(`${lb.url}/v2/${REPO}/team/chunked/blobs/${sha256(whole)}`, { headers: auth });
       expect(back.status).toBe(200);
       expect(sha256(Buffer.from(await back.arrayBuffer()))).toBe(sha256(whole));

@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { CephRgw, startCephRgw } from './helpers/ceph-rgw';
+import { pushChunksAcross, sha256 } from './helpers/registry-http';
 import { buildImage, readOciLayout, writeImageSource } from './helpers/oci-image-builder';
 import { Podman, Skopeo } from './helpers/registry-clients';
 import { blobRequests, createRemoteRepository } from './helpers/remote-repository';
@@ -52,10 +53,6 @@ async function keysUnder(prefix: string): Promise<string[]> {
   return (res.Contents ?? []).map((object) => object.Key!);
 }
 
-function sha256(bytes: Buffer): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
 describe('Wharf on S3, two hosts', () => {
   it('pushes with skopeo through one host and pulls the same image through the other; the bytes are in the bucket, not on either disk', async () => {
     const image = buildImage({ layerCount: 2, layerSize: 6 * 1024 * 1024 });
@@ -80,26 +77,12 @@ describe('Wharf on S3, two hosts', () => {
     const chunks = [randomBytes(5 * 1024 * 1024 + 3), randomBytes(1000), randomBytes(7 * 1024 * 1024)];
     const whole = Buffer.concat(chunks);
     const auth = { authorization: hosts[0].adminAuthorization };
-    const start = await fetch(`${hosts[0].baseUrl}/v2/${REPO}/team/chunked/blobs/uploads/`, { method: 'POST', headers: auth });
-    expect(start.status).toBe(202);
-    let location = start.headers.get('location')!;
-    let offset = 0;
-    for (const [i, chunk] of chunks.entries()) {
-      const host = hosts[(i + 1) % 2];
-      const res = await fetch(new URL(location, host.baseUrl), {
-        method: 'PATCH',
-        headers: { ...auth, 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + chunk.length - 1}` },
-        body: chunk,
-      });
-      expect(res.status).toBe(202);
-      offset += chunk.length;
-      expect(res.headers.get('range')).toBe(`0-${offset - 1}`);
-      location = res.headers.get('location')!;
-    }
-    const url = new URL(location, hosts[0].baseUrl);
-    url.searchParams.set('digest', sha256(whole));
-    const done = await fetch(url, { method: 'PUT', headers: auth });
-    expect(done.status).toBe(201);
+    await pushChunksAcross(
+      hosts.map((host) => host.baseUrl),
+      `/v2/${REPO}/team/chunked`,
+      auth,
+      chunks,
+    );
     for (const host of hosts) {
       const res = await fetch(`${host.baseUrl}/v2/${REPO}/team/chunked/blobs/${sha256(whole)}`, { headers: auth });
       expect(res.status).toBe(200);

@@ -20,6 +20,8 @@ export interface DistributionOptions {
   binary?: string;
   /** How long to wait for `/v2/` to answer. */
   startTimeoutMs?: number;
+  /** The config's `storage` section; unset: the filesystem under the temp dir, deletes enabled. */
+  storage?: Record<string, unknown>;
 }
 
 /** Asks the kernel for a free loopback port (a tiny race with other binders is acceptable in tests). */
@@ -34,13 +36,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function configYaml(storageDir: string, port: number): string {
+function configYaml(storage: Record<string, unknown>, port: number): string {
   // JSON is valid YAML, so no YAML writer is needed.
   return JSON.stringify(
     {
       version: 0.1,
       log: { level: 'warn', accesslog: { disabled: true } },
-      storage: { filesystem: { rootdirectory: storageDir }, delete: { enabled: true } },
+      storage,
       http: { addr: `127.0.0.1:${port}`, secret: 'wharf-tests' },
     },
     null,
@@ -55,9 +57,11 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
   await fs.mkdir(storageDir);
   const port = await freePort();
   const configPath = path.join(dir, 'config.yml');
-  await fs.writeFile(configPath, configYaml(storageDir, port));
+  await fs.writeFile(configPath, configYaml(options.storage ?? { filesystem: { rootdirectory: storageDir }, delete: { enabled: true } }, port));
 
-  const child = spawn(binary, ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its AWS SDK (the s3 driver) refuses to start when AWS_CA_BUNDLE names a bundle: its transport is its own.
+  const { AWS_CA_BUNDLE: _, ...env } = process.env;
+  const child = spawn(binary, ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     // Keep only the tail: it is for error messages, and the registry logs every request.

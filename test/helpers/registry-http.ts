@@ -493,3 +493,31 @@ export async function eventually(check: () => Promise<void>, timeoutMs = 5000): 
     }
   }
 }
+
+/**
+ * A chunked upload by plain fetch: POST on `origins[0]`, one PATCH per chunk on the origins in
+ * turn (from `origins[1]`, wrapping; one origin for a load balancer), the closing PUT with the
+ * digest on `origins[0]`; every answer checked (202 with the growing Range, then 201).
+ */
+export async function pushChunksAcross(origins: string[], base: string, headers: Record<string, string>, chunks: Buffer[]): Promise<string> {
+  const digest = sha256(Buffer.concat(chunks));
+  const start = await fetch(`${origins[0]}${base}/blobs/uploads/`, { method: 'POST', headers });
+  expect(start.status).toBe(202);
+  let location = start.headers.get('location')!;
+  let offset = 0;
+  for (const [i, chunk] of chunks.entries()) {
+    const res = await fetch(new URL(location, origins[(i + 1) % origins.length]), {
+      method: 'PATCH',
+      headers: { ...headers, 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + chunk.length - 1}` },
+      body: chunk,
+    });
+    expect(res.status).toBe(202);
+    offset += chunk.length;
+    expect(res.headers.get('range')).toBe(`0-${offset - 1}`);
+    location = res.headers.get('location')!;
+  }
+  const url = new URL(location, origins[0]);
+  url.searchParams.set('digest', digest);
+  expect((await fetch(url, { method: 'PUT', headers })).status).toBe(201);
+  return digest;
+}

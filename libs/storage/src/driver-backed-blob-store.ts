@@ -72,7 +72,7 @@ export class DriverBackedBlobStore extends BlobStore {
   }
 
   async uploadSize(uploadId: string): Promise<number | null> {
-    const writer = await this.orNull(() => this.driver.writer(uploadPath(uploadId), { append: true }));
+    const writer = await this.resume(uploadPath(uploadId));
     if (!writer) return null;
     await writer.close();
     return writer.size;
@@ -129,25 +129,23 @@ export class DriverBackedBlobStore extends BlobStore {
   }
 
   verifyUpload(uploadId: string, digest: Digest, expectedSize?: number): Promise<{ size: number }> {
-    return this.locks.run(uploadId, async () => ({ size: await this.verify(uploadId, digest, expectedSize) }));
+    return this.withUpload(uploadId, async (upload) => ({ size: await this.verify(upload, digest, expectedSize) }));
   }
 
   commitUpload(uploadId: string, digest: Digest, expectedSize?: number): Promise<{ size: number }> {
-    return this.locks.run(uploadId, async () => {
-      const path = uploadPath(uploadId);
-      const size = await this.verify(uploadId, digest, expectedSize);
+    return this.withUpload(uploadId, async (upload) => {
+      const size = await this.verify(upload, digest, expectedSize);
       // Durable before it is visible under the digest (the filesystem's fsync).
-      const writer = await this.orNull(() => this.driver.writer(path, { append: true }));
-      await writer?.commit();
+      await this.finish(upload);
       const target = blobPath(digest);
       if (await this.orNull(() => this.driver.stat(target))) {
         // Dedup: identical verified bytes are already stored; never touch the existing file.
-        await this.discard(uploadId);
+        await this.discard(upload);
         return { size };
       }
       // Another commit of the same digest may win between the check and the move; moving over
       // it then swaps identical, verified bytes, which readers cannot tell apart.
-      await this.driver.move(path, target);
+      await this.driver.move(upload.path, target);
       this.forget(uploadId);
       return { size };
     });
@@ -172,64 +170,83 @@ export class DriverBackedBlobStore extends BlobStore {
   }
 
   async deleteUpload(uploadId: string): Promise<void> {
-    await this.discard(uploadId);
+    // Not queued behind a running append: a client's DELETE must not wait for a stalled PATCH.
+    const path = uploadPath(uploadId);
+    await this.discard({ id: uploadId, path, writer: await this.resume(path), size: 0 });
+  }
+
+  /**
+   * Runs `task` on the upload, opened once: its writer while the upload is open, none once it
+   * is committed under its own path (S3, after a verify that read it back).
+   */
+  private withUpload<T>(uploadId: string, task: (upload: HeldUpload) => Promise<T>): Promise<T> {
+    return this.locks.run(uploadId, async () => {
+      const path = uploadPath(uploadId);
+      const writer = await this.resume(path);
+      const size = writer ? writer.size : (await this.orNull(() => this.driver.stat(path)))?.size;
+      if (size === undefined) throw new RegistryError('BLOB_UPLOAD_UNKNOWN');
+      const upload: HeldUpload = { id: uploadId, path, writer, size };
+      try {
+        return await task(upload);
+      } finally {
+        await upload.writer?.close();
+      }
+    });
   }
 
   /** The upload's size once its bytes match `digest` (and `expectedSize`); otherwise discards it and throws. */
-  private async verify(uploadId: string, digest: Digest, expectedSize?: number): Promise<number> {
-    const path = uploadPath(uploadId);
-    const size = await this.heldSize(path);
+  private async verify(upload: HeldUpload, digest: Digest, expectedSize?: number): Promise<number> {
+    const { size } = upload;
     if (expectedSize !== undefined && size !== expectedSize) {
-      await this.discard(uploadId);
+      await this.discard(upload);
       throw new RegistryError('SIZE_INVALID', `upload holds ${size} bytes but ${expectedSize} were declared`);
     }
-    const computed = await this.hash(uploadId, path, size, digest.algorithm);
+    const computed = await this.hash(upload, digest.algorithm);
     if (computed !== digest.hex) {
-      await this.discard(uploadId);
+      await this.discard(upload);
       throw new RegistryError('DIGEST_INVALID', `upload content does not match: expected ${digest.value}, computed ${digest.algorithm}:${computed}`);
     }
     return size;
   }
 
-  private async heldSize(path: string): Promise<number> {
-    const writer = await this.orNull(() => this.driver.writer(path, { append: true }));
-    if (writer) {
-      await writer.close();
-      return writer.size;
-    }
-    // Committed already (S3, by an earlier verify that read it back), or gone.
-    const info = await this.orNull(() => this.driver.stat(path));
-    if (!info) throw new RegistryError('BLOB_UPLOAD_UNKNOWN');
-    return info.size;
-  }
-
-  private async hash(uploadId: string, path: string, size: number, algorithm: Digest['algorithm']): Promise<string> {
-    const local = this.driver.localPath(path);
-    if (local) return this.fileHasher.digest(uploadId, local, size, algorithm);
-    const running = algorithm === 'sha256' ? this.inlineHashes.digest(uploadId, size) : undefined;
+  private async hash(upload: HeldUpload, algorithm: Digest['algorithm']): Promise<string> {
+    const local = this.driver.localPath(upload.path);
+    if (local) return this.fileHasher.digest(upload.id, local, upload.size, algorithm);
+    const running = algorithm === 'sha256' ? this.inlineHashes.digest(upload.id, upload.size) : undefined;
     if (running) return running;
     // Bytes this process did not see: make the upload readable (S3 completes its multipart
     // upload under the upload's own path, never a digest's) and hash it from the store.
-    const writer = await this.orNull(() => this.driver.writer(path, { append: true }));
-    await writer?.commit();
+    await this.finish(upload);
     const hash = createHash(algorithm);
-    for await (const chunk of await this.driver.reader(path)) hash.update(chunk);
+    for await (const chunk of await this.driver.reader(upload.path)) hash.update(chunk);
     return hash.digest('hex');
   }
 
+  /** Commits the upload's writer, if it still has one: its bytes whole and durable under its own path. */
+  private async finish(upload: HeldUpload): Promise<void> {
+    const { writer } = upload;
+    upload.writer = null;
+    await writer?.commit();
+  }
+
+  /** The writer of an open upload, where the last one left it; null when there is none. */
+  private resume(path: string): Promise<FileWriter | null> {
+    return this.orNull(() => this.driver.writer(path, { append: true }));
+  }
+
   private async openUpload(path: string): Promise<FileWriter> {
-    const writer = await this.orNull(() => this.driver.writer(path, { append: true }));
+    const writer = await this.resume(path);
     if (!writer) throw new RegistryError('BLOB_UPLOAD_UNKNOWN');
     return writer;
   }
 
   /** Removes an upload, open (a writer's state) or committed under its path. */
-  private async discard(uploadId: string): Promise<void> {
-    this.forget(uploadId);
-    const path = uploadPath(uploadId);
-    const writer = await this.orNull(() => this.driver.writer(path, { append: true }));
+  private async discard(upload: HeldUpload): Promise<void> {
+    this.forget(upload.id);
+    const { writer } = upload;
+    upload.writer = null;
     await writer?.cancel();
-    await this.orNull(() => this.driver.delete(path));
+    await this.orNull(() => this.driver.delete(upload.path));
   }
 
   private forget(uploadId: string): void {
@@ -246,6 +263,15 @@ export class DriverBackedBlobStore extends BlobStore {
       throw err;
     }
   }
+}
+
+/** An upload being verified or committed, opened once. */
+interface HeldUpload {
+  id: string;
+  path: string;
+  /** Null once committed under its own path (or cancelled). */
+  writer: FileWriter | null;
+  size: number;
 }
 
 function blobPath(digest: Digest): string {

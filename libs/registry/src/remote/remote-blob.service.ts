@@ -151,34 +151,24 @@ export class RemoteBlobService {
     this.downloads.set(key, { stored: shared, started: new Promise((resolve) => (announce = resolve)) });
     shared.finally(() => this.downloads.delete(key)).catch(() => undefined);
 
-    let started: { body: Readable; length?: number; uploadId: string };
+    let started: { body: Readable; length?: number; uploadId: string } | undefined;
     let cachedElsewhere: BlobInfo | undefined;
     try {
       cachedElsewhere = await this.leaseOrWait(target, digest);
+      if (!cachedElsewhere) {
+        this.holdLease(target, digest, shared);
+        started = await this.begin(target, digest);
+      }
     } catch (err) {
       announce(undefined);
       settle(Promise.reject(err));
       throw err;
     }
-    if (cachedElsewhere) {
+    if (!started) {
       // Another host downloaded it while this one waited: it is in the shared store now.
       announce(undefined);
-      settle(Promise.resolve(cachedElsewhere));
+      settle(Promise.resolve(cachedElsewhere!));
       return { stream: await this.storage.read(digest), stored: shared };
-    }
-    const renewal = setInterval(() => void this.leases.renew(target.repo.id, digest.value, this.leaseHolder, LEASE_SECONDS).catch(() => undefined), (LEASE_SECONDS * 1000) / 3);
-    shared
-      .finally(() => {
-        clearInterval(renewal);
-        return this.leases.release(target.repo.id, digest.value, this.leaseHolder);
-      })
-      .catch(() => undefined);
-    try {
-      started = await this.begin(target, digest);
-    } catch (err) {
-      announce(undefined);
-      settle(Promise.reject(err));
-      throw err;
     }
     const { body, length, uploadId } = started;
     const progress = new DownloadProgress();
@@ -242,6 +232,18 @@ export class RemoteBlobService {
       const blob = await cached();
       if (blob) return blob;
     }
+  }
+
+  /** Keeps this host's download lease alive until `until` settles, then gives it up. */
+  private holdLease(target: RemoteTarget, digest: Digest, until: Promise<unknown>): void {
+    const renew = () => this.leases.renew(target.repo.id, digest.value, this.leaseHolder, LEASE_SECONDS).catch(() => undefined);
+    const renewal = setInterval(renew, (LEASE_SECONDS * 1000) / 3);
+    until
+      .finally(() => {
+        clearInterval(renewal);
+        return this.leases.release(target.repo.id, digest.value, this.leaseHolder);
+      })
+      .catch(() => undefined);
   }
 
   /** The upstream response and an upload area to write it to. */

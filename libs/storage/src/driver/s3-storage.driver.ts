@@ -209,7 +209,6 @@ interface TailState {
 
 /** One write of a key, as a multipart upload of full parts plus a tail object while open. */
 class S3Writer implements FileWriter {
-  size = 0;
   private uploadId?: string;
   private parts: Part[] = [];
   /** Bytes received and not yet in a part: at most one part's worth (plus one chunk). */
@@ -225,6 +224,10 @@ class S3Writer implements FileWriter {
     private readonly key: string,
     private readonly partBytes: number,
   ) {}
+
+  get size(): number {
+    return this.parts.reduce((sum, part) => sum + part.Size, 0) + this.pendingBytes;
+  }
 
   /** Loads the state an earlier writer left with `close`; false when there is none. */
   async resume(): Promise<boolean> {
@@ -245,7 +248,6 @@ class S3Writer implements FileWriter {
     this.parts = state.parts;
     this.pending = tail.length > 0 ? [tail] : [];
     this.pendingBytes = tail.length;
-    this.size = this.parts.reduce((sum, part) => sum + part.Size, 0) + tail.length;
     return true;
   }
 
@@ -263,12 +265,11 @@ class S3Writer implements FileWriter {
     // All or nothing: on failure the state goes back to this. Parts sent meanwhile leave the
     // list (the next part of the same number replaces them in S3); the pending buffers are
     // the same objects, so holding them costs no copy.
-    const before = { parts: this.parts.length, pending: [...this.pending], pendingBytes: this.pendingBytes, size: this.size };
+    const before = { parts: this.parts.length, pending: [...this.pending], pendingBytes: this.pendingBytes };
     try {
       for await (const chunk of body) {
         this.pending.push(chunk);
         this.pendingBytes += chunk.length;
-        this.size += chunk.length;
         if (this.pendingBytes >= this.partBytes) {
           await this.sendPart();
           options.onProgress?.(this.size);
@@ -278,7 +279,6 @@ class S3Writer implements FileWriter {
       this.parts.length = before.parts;
       this.pending = before.pending;
       this.pendingBytes = before.pendingBytes;
-      this.size = before.size;
       throw err;
     }
     return this.size;
@@ -291,7 +291,6 @@ class S3Writer implements FileWriter {
     const tail = Buffer.concat(this.pending, this.pendingBytes).subarray(0, size - inParts);
     this.pending = tail.length > 0 ? [tail] : [];
     this.pendingBytes = tail.length;
-    this.size = size;
     this.changed = true;
   }
 
