@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { request } from 'undici';
@@ -82,6 +82,8 @@ export async function startWharfTarget(resources: Resources, settings: Record<st
   } else {
     env.DATABASE_URL = '';
   }
+  // Hosts on one database share the server key, as an operator's WHARF_SECRET_KEY makes them.
+  if (env.DATABASE_URL) env.WHARF_SECRET_KEY ??= createHash('sha256').update(`bench key for ${env.DATABASE_URL}`).digest('base64');
   const wharf = await startWharfProcess(env);
   resources.add('Wharf', () => wharf.stop());
 

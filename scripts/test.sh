@@ -19,12 +19,25 @@ if npx biome check .; then style=0; else style=1; echo "lint/format: npm run for
 results="$(mktemp -t wharf-jest-XXXXXX.json)"
 npx jest --runInBand --json --outputFile="$results" "$@"
 status=$?
+
+# OCI conformance, the real clients and the remote caches again on the scale-out deployment:
+# two hosts on one database and one S3 bucket (Ceph RGW) behind HAProxy (test/helpers/scale-out-deployment.ts).
+scaled="$(mktemp -t wharf-jest-scale-out-XXXXXX.json)"
+if [ "$#" -eq 0 ]; then
+  WHARF_TEST_DEPLOYMENT=scale-out npx jest --runInBand --json --outputFile="$scaled" --selectProjects e2e \
+    test/manifests test/blobs-uploads test/listings-referrers test/names-errors test/clients test/remote-blobs test/remote-manifests test/remote-clients
+  [ $? -eq 0 ] || status=1
+else
+  echo '{"numPassedTests":0,"numFailedTests":0,"numRuntimeErrorTestSuites":0}' > "$scaled"
+fi
+
 node -e '
-  const r = require(process.argv[1]);
-  const style = Number(process.argv[2]);
-  const failed = r.numFailedTests + r.numRuntimeErrorTestSuites + style;
-  console.log(`${r.numPassedTests + 1 - style} passed, ${failed} failed`);
-' "$results" "$style" || echo "0 passed, 1 failed"
+  const [single, scaled] = [require(process.argv[1]), require(process.argv[2])];
+  const style = Number(process.argv[3]);
+  const sum = (key) => single[key] + scaled[key];
+  const failed = sum("numFailedTests") + sum("numRuntimeErrorTestSuites") + style;
+  console.log(`${sum("numPassedTests") + 1 - style} passed, ${failed} failed`);
+' "$results" "$scaled" "$style" || echo "0 passed, 1 failed"
 [ "$style" -eq 0 ] || status=1
-rm -f "$results"
+rm -f "$results" "$scaled"
 exit $status

@@ -1,5 +1,5 @@
 // HAProxy (Debian's package) as the load balancer in front of several Wharf hosts: round robin
-// per request (so the PATCHes of one upload reach different hosts), health checks every 200 ms
+// per request (so the PATCHes of one upload reach different hosts), health checks every 250 ms
 // so a killed host leaves the rotation quickly, and bodies streamed both ways.
 import { ChildProcess, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -48,7 +48,10 @@ export async function startLoadBalancer(backends: string[]): Promise<LoadBalance
     '  option httpchk',
     // HTTP/1.1 with a Host: Wharf (like Node's HTTP server) answers 400 to a request without one.
     '  http-check send meth GET uri /health/live ver HTTP/1.1 hdr Host wharf',
-    ...backends.map((backend, i) => `  server host${i} ${backend} check inter 200ms fall 1 rise 2`),
+    // A killed host refuses the check at once and leaves the rotation within half a second; a
+    // busy one (a long synchronous step) gets two seconds to answer before it counts as failed.
+    '  timeout check 2s',
+    ...backends.map((backend, i) => `  server host${i} ${backend} check inter 250ms fall 2 rise 1`),
     '',
   ].join('\n');
   const configPath = path.join(dir, 'haproxy.cfg');

@@ -1,9 +1,8 @@
 // Remote repositories (pull-through caches) for e2e suites: created over the REST API with the
 // admin's credentials, pointed at a tamper proxy in front of a real upstream registry, so a
 // test can count what reached the upstream and make it misbehave.
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import type { RemoteFields } from '@wharf/registry';
+import { Client } from 'pg';
 import { HttpResult, expectStatus, request } from './registry-http';
 import { TamperProxy, startTamperProxy } from './tamper-proxy';
 import { UpstreamRegistry, startUpstreamRegistry } from './upstream-registry';
@@ -66,14 +65,22 @@ export function requestsFor(proxy: TamperProxy, image: string): number {
   return proxy.matching('*', `/v2/${image}/`).length;
 }
 
-/** Where the filesystem driver keeps a blob's bytes under the server's data dir. */
-export function blobFile(server: WharfTestServer, digest: string): string {
-  const [algorithm, hex] = digest.split(':');
-  return path.join(server.dataDir, 'storage', 'blobs', algorithm, hex.slice(0, 2), hex);
+/** Whether the remote `key` has cached the blob: its bytes stored and linked to the remote. */
+export async function isCached(server: WharfTestServer, key: string, digest: string): Promise<boolean> {
+  const db = new Client({ connectionString: server.databaseUrl });
+  await db.connect();
+  try {
+    const rows = await db.query(`SELECT 1 FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id WHERE r.key = $1 AND rb.digest = $2`, [key, digest]);
+    return rows.rowCount === 1 && (await blobFileExists(server, digest));
+  } finally {
+    await db.end();
+  }
 }
 
+/** Whether the server's storage holds a blob's bytes (on its disk or in its bucket). */
 export async function blobFileExists(server: WharfTestServer, digest: string): Promise<boolean> {
-  return fs.stat(blobFile(server, digest)).then(
+  const [algorithm, hex] = digest.split(':');
+  return server.storage.stat(`/blobs/${algorithm}/${hex.slice(0, 2)}/${hex}`).then(
     () => true,
     () => false,
   );

@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from './distribution-registry';
-import { createTestDatabase } from './wharf-server';
+import { createTestDatabase, testServerKey } from './wharf-server';
 
 const MAIN = path.join(__dirname, '..', '..', 'dist', 'apps', 'server', 'src', 'main.js');
 
@@ -67,6 +67,7 @@ export async function spawnWharf(env: Record<string, string>, options: SpawnOpti
       WHARF_ADMIN_PASSWORD: password,
       LOG_LEVEL: 'info',
       WHARF_SHUTDOWN_GRACE_SECONDS: '1',
+      ...(env.DATABASE_URL || database ? { WHARF_SECRET_KEY: testServerKey(env.DATABASE_URL || database!.url) } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

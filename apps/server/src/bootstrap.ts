@@ -16,6 +16,7 @@ import { JsonLogger } from './logging/json-logger';
 // For main.ts, which loads the application (and @wharf/db) only once it knows it needs it: the
 // build rewrites the path alias of static imports only.
 export { EmbeddedDatabaseUnreadableError } from '@wharf/db';
+export { ServerKeyMismatchError } from '@wharf/auth';
 
 export interface RunningWharf {
   app: NestExpressApplication;

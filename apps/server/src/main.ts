@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   }
   // Loaded here, not at the top: the primary of a multi-process Wharf never needs the
   // application, and importing it added ~60 MiB (measured) to a process that only supervises.
-  const { startWharf, EmbeddedDatabaseUnreadableError } = await import('./bootstrap');
+  const { startWharf, EmbeddedDatabaseUnreadableError, ServerKeyMismatchError } = await import('./bootstrap');
   let wharf: RunningWharf;
   try {
     wharf = await startWharf(config, logger);
@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     // These say what happened and what to do; a stack trace would only bury that.
     if (err instanceof DataDirLockedError) fail(2, err.message);
     if (err instanceof StorageUnusableError) fail(2, err.message);
+    if (err instanceof ServerKeyMismatchError) fail(2, err.message);
     if (err instanceof EmbeddedDatabaseUnreadableError) fail(1, err.message);
     throw err;
   }

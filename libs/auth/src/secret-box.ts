@@ -1,11 +1,23 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { WharfConfig } from '@wharf/config';
+import { ServerSettingQueries } from '@wharf/db';
 
 const KEY_FILE = 'secret.key';
 const PREFIX = 'v1:';
+const KEY_CHECK = 'secret_key_fingerprint';
+
+/** This host's server key is not the one the installation's secrets are sealed with: it does not start. */
+export class ServerKeyMismatchError extends Error {
+  constructor() {
+    super(
+      'the server key differs from the one this database was started with: every host on one database needs the same WHARF_SECRET_KEY (a host without it makes its own, in its data directory)',
+    );
+    this.name = 'ServerKeyMismatchError';
+  }
+}
 
 /**
  * Encrypts secrets Wharf must be able to read back (upstream passwords) with AES-256-GCM under
@@ -16,18 +28,24 @@ const PREFIX = 'v1:';
 export class SecretBox implements OnModuleInit {
   private key: Buffer;
 
-  constructor(private readonly config: WharfConfig) {}
+  constructor(
+    private readonly config: WharfConfig,
+    private readonly settings: ServerSettingQueries,
+  ) {}
 
   async onModuleInit(): Promise<void> {
-    if (this.config.secretKey) {
-      this.key = this.config.secretKey;
-      return;
-    }
+    this.key = this.config.secretKey ?? (await this.keyFile());
+    // Hosts sharing a database must share the key, or one cannot read what another sealed.
+    const fingerprint = createHmac('sha256', this.key).update('wharf server key check').digest('base64');
+    if ((await this.settings.getOrSet(KEY_CHECK, fingerprint)) !== fingerprint) throw new ServerKeyMismatchError();
+  }
+
+  private async keyFile(): Promise<Buffer> {
     const file = path.join(this.config.dataDir, KEY_FILE);
     await createOnce(file, randomBytes(32).toString('base64'));
     const key = Buffer.from((await fs.readFile(file, 'utf8')).trim(), 'base64');
     if (key.length !== 32) throw new Error(`${file} must hold 32 bytes in base64`);
-    this.key = key;
+    return key;
   }
 
   encrypt(plain: string): string {
