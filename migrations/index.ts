@@ -3,6 +3,16 @@ import { Security1763910000000 } from './1763910000000-security';
 import { VirtualRepositories1764600000000 } from './1764600000000-virtual-repositories';
 import { Promotions1764700000000 } from './1764700000000-promotions';
 import { RemoteDownloadLeases1764800000000 } from './1764800000000-remote-download-leases';
+import { ServerSettings1764900000000 } from './1764900000000-server-settings';
+import { GarbageCollection1765000000000 } from './1765000000000-garbage-collection';
 
 /** Every migration, in order. Listed explicitly so the same list works from ts and from dist. */
-export const MIGRATIONS = [InitialSchema1763900000000, Security1763910000000, VirtualRepositories1764600000000, Promotions1764700000000, RemoteDownloadLeases1764800000000];
+export const MIGRATIONS = [
+  InitialSchema1763900000000,
+  Security1763910000000,
+  VirtualRepositories1764600000000,
+  Promotions1764700000000,
+  RemoteDownloadLeases1764800000000,
+  ServerSettings1764900000000,
+  GarbageCollection1765000000000,
+];

@@ -9,6 +9,7 @@ import { PromotionModule } from '@wharf/promotion';
 import { PromotionController } from './promotion/promotion.controller';
 import { DataDirProbe } from '@wharf/storage';
 import { HealthController } from './health/health.controller';
+import { GcController } from './system/gc.controller';
 import { ErrorResponder } from './errors/error-responder';
 import { NulFreeInputPipe } from './http/nul-free-input.pipe';
 import { HttpExceptionFilter } from './errors/http-exception.filter';
@@ -45,7 +46,7 @@ export class AppModule implements NestModule {
         SecurityModule,
       ],
       // Registry routes are not controllers: RegistryLane serves them ahead of Nest's router.
-      controllers: [HealthController, TokenController, RepositoriesController, V1DeletionsController, PromotionController],
+      controllers: [HealthController, TokenController, RepositoriesController, V1DeletionsController, PromotionController, GcController],
       providers: [
         ErrorResponder,
         { provide: APP_FILTER, useClass: HttpExceptionFilter },

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
+import { CronExpressionParser } from 'cron-parser';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
@@ -43,6 +44,8 @@ export class WharfConfig {
   storage: 'filesystem' | 's3';
   /** Set when `storage` is `s3`. */
   s3?: S3Settings;
+  /** Garbage collection: when it runs by itself, and what it leaves alone. */
+  gc: GcSettings;
 
   get blobRoot(): string {
     return path.join(this.dataDir, 'storage');
@@ -51,6 +54,15 @@ export class WharfConfig {
   get embeddedDatabaseDir(): string {
     return path.join(this.dataDir, 'pg');
   }
+}
+
+export interface GcSettings {
+  /** A cron expression (five fields, UTC) for scheduled runs, or undefined: only on demand. */
+  schedule?: string;
+  /** Blob links younger than this are never collected: a layer pushed before its manifest. */
+  graceSeconds: number;
+  /** Upload sessions idle longer than this are abandoned: collected with their data. */
+  uploadMaxIdleSeconds: number;
 }
 
 export interface S3Settings {
@@ -113,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WharfConfig {
 
   config.workers = workers(env, config.databaseUrl !== undefined, problems);
   storage(env, config, problems);
+  config.gc = gc(env, problems);
 
   const publicUrl = env.WHARF_PUBLIC_URL?.trim();
   if (publicUrl) {
@@ -175,6 +188,28 @@ function storage(env: NodeJS.ProcessEnv, config: WharfConfig, problems: string[]
     forcePathStyle: flag(env, 'WHARF_S3_FORCE_PATH_STYLE', endpoint !== undefined, problems),
     credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
     redirectSeconds: redirect ? integer(env, 'WHARF_S3_REDIRECT_SECONDS', 300, 10, 7 * 86_400, problems) : 0,
+  };
+}
+
+/** WHARF_GC_SCHEDULE (`off`, or a five-field cron expression), WHARF_GC_GRACE_SECONDS, WHARF_UPLOAD_MAX_IDLE_SECONDS. */
+function gc(env: NodeJS.ProcessEnv, problems: string[]): GcSettings {
+  const raw = env.WHARF_GC_SCHEDULE?.trim() || '0 3 * * *';
+  let schedule: string | undefined;
+  if (raw.toLowerCase() !== 'off') {
+    if (raw.split(/\s+/).length !== 5) problems.push(`WHARF_GC_SCHEDULE must be "off" or a cron expression of five fields (minute hour day month weekday), got "${raw}"`);
+    else {
+      try {
+        CronExpressionParser.parse(raw, { tz: 'UTC' });
+        schedule = raw;
+      } catch (err) {
+        problems.push(`WHARF_GC_SCHEDULE is not a valid cron expression ("${raw}"): ${(err as Error).message}`);
+      }
+    }
+  }
+  return {
+    schedule,
+    graceSeconds: integer(env, 'WHARF_GC_GRACE_SECONDS', 3600, 0, 30 * 86_400, problems),
+    uploadMaxIdleSeconds: integer(env, 'WHARF_UPLOAD_MAX_IDLE_SECONDS', 86_400, 1, 365 * 86_400, problems),
   };
 }
 

@@ -23,6 +23,8 @@ import { TagQueries } from './queries/tag.queries';
 import { PushRuleQueries } from './queries/push-rule.queries';
 import { PromotionQueries } from './queries/promotion.queries';
 import { UploadSessionQueries } from './queries/upload-session.queries';
+import { ServerSettingQueries } from './queries/server-setting.queries';
+import { GcQueries } from './queries/gc.queries';
 
 const QUERIES = [
   RepositoryQueries,
@@ -40,6 +42,8 @@ const QUERIES = [
   PermissionQueries,
   AccessTokenQueries,
   SigningKeyQueries,
+  ServerSettingQueries,
+  GcQueries,
 ];
 
 @Module({})

@@ -20,5 +20,7 @@ export * from './queries/group.queries';
 export * from './queries/permission.queries';
 export * from './queries/access-token.queries';
 export * from './queries/signing-key.queries';
+export * from './queries/server-setting.queries';
+export * from './queries/gc.queries';
 export * from './change-feed';
 export * from './read-through-cache';

@@ -12,4 +12,5 @@ export * from './kinds/virtual-settings';
 export * from './kinds/local-settings';
 export * from './virtual/manifest-resolution';
 export * from './kinds/repository-kinds';
+export * from './lifecycle/garbage-collector';
 export { SIGNATURE_ARTIFACT_TYPES } from './local/local-manifest.service';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { WharfConfig } from '@wharf/config';
-import { BlobStore, DriverBackedBlobStore, describeStorage, probeStorage, storageDriverFor } from '@wharf/storage';
+import { BlobStore, DriverBackedBlobStore, StorageDriver, describeStorage, probeStorage, storageDriverFor } from '@wharf/storage';
 import { LocalBlobService } from './local/local-blob.service';
 import { LocalManifestService } from './local/local-manifest.service';
 import { LocalUploadService } from './local/local-upload.service';
@@ -18,17 +18,24 @@ import { LocalKind } from './kinds/local-kind';
 import { RemoteKind } from './kinds/remote-kind';
 import { RepositoryKinds } from './kinds/repository-kinds';
 import { VirtualKind } from './kinds/virtual-kind';
+import { GarbageCollector } from './lifecycle/garbage-collector';
+import { GcScheduler } from './lifecycle/gc-scheduler';
 
 @Module({
   providers: [
     {
-      provide: BlobStore,
+      provide: StorageDriver,
       inject: [WharfConfig],
       useFactory: async (config: WharfConfig) => {
         const driver = await storageDriverFor(config);
         await probeStorage(driver, describeStorage(config));
-        return new DriverBackedBlobStore(driver, { redirectSeconds: config.s3?.redirectSeconds ?? 0 });
+        return driver;
       },
+    },
+    {
+      provide: BlobStore,
+      inject: [StorageDriver, WharfConfig],
+      useFactory: (driver: StorageDriver, config: WharfConfig) => new DriverBackedBlobStore(driver, { redirectSeconds: config.s3?.redirectSeconds ?? 0 }),
     },
     LocalManifestService,
     LocalBlobService,
@@ -47,7 +54,9 @@ import { VirtualKind } from './kinds/virtual-kind';
     RemoteKind,
     VirtualKind,
     RepositoryKinds,
+    GarbageCollector,
+    GcScheduler,
   ],
-  exports: [RepositoryResolver, CatalogService, RepositoryAdminService, ImageDeletionService, ManifestViewService, BlobStore],
+  exports: [RepositoryResolver, CatalogService, RepositoryAdminService, ImageDeletionService, ManifestViewService, BlobStore, StorageDriver, GarbageCollector],
 })
 export class RegistryModule {}

@@ -24,6 +24,19 @@ export interface UploadReader {
 }
 
 /**
+ * Runs `place` (which puts the verified bytes at their digest path, or drops them when the blob
+ * is there already) while the caller holds whatever keeps garbage collection away from the blob:
+ * BlobQueries.fenced, which also links the blob before it lets go.
+ */
+export type BlobFence = (size: number, place: () => Promise<void>) => Promise<void>;
+
+/** One upload's data in the upload area, and when it was last written. */
+export interface StoredUpload {
+  id: string;
+  modifiedAt: Date;
+}
+
+/**
  * Where blob bytes live. Content-addressed and shared by every repository: one copy per
  * digest. Uploads are written to a temporary area, verified and only then made visible.
  * Implemented once, over any storage driver, by DriverBackedBlobStore.
@@ -81,9 +94,10 @@ export abstract class BlobStore {
    * Verifies the upload against `digest` (and `expectedSize` when given), makes it durable
    * (fsync of the file and the directory) and moves it into the content-addressed store. If
    * the blob is already stored, the upload is dropped (dedup). On mismatch throws
-   * DIGEST_INVALID or SIZE_INVALID and deletes the upload. Returns the blob's size.
+   * DIGEST_INVALID or SIZE_INVALID and deletes the upload. Returns the blob's size. The move
+   * (or drop) runs inside `fence`.
    */
-  abstract commitUpload(uploadId: string, digest: Digest, expectedSize?: number): Promise<{ size: number }>;
+  abstract commitUpload(uploadId: string, digest: Digest, expectedSize?: number, fence?: BlobFence): Promise<{ size: number }>;
 
   /**
    * Opens an upload for reading while it is written, e.g. to serve a download to a second
@@ -94,4 +108,7 @@ export abstract class BlobStore {
 
   /** Deletes an upload's data. Missing is not an error. */
   abstract deleteUpload(uploadId: string): Promise<void>;
+
+  /** Every upload with data in the upload area (written to, or left by a crash), for garbage collection. */
+  abstract uploads(): Promise<StoredUpload[]>;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { Digest, RegistryError } from '@wharf/oci';
-import { AppendOptions, BlobStore, ByteRange, UploadReader } from './blob-store';
+import { AppendOptions, BlobFence, BlobStore, ByteRange, StoredUpload, UploadReader } from './blob-store';
 import { InlineUploadHashes } from './inline-upload-hashes';
 import { KeyedQueue } from './keyed-queue';
 import { UploadHasher } from './upload-hasher';
@@ -132,23 +132,30 @@ export class DriverBackedBlobStore extends BlobStore {
     return this.withUpload(uploadId, async (upload) => ({ size: await this.verify(upload, digest, expectedSize) }));
   }
 
-  commitUpload(uploadId: string, digest: Digest, expectedSize?: number): Promise<{ size: number }> {
+  commitUpload(uploadId: string, digest: Digest, expectedSize?: number, fence: BlobFence = (_size, place) => place()): Promise<{ size: number }> {
     return this.withUpload(uploadId, async (upload) => {
       const size = await this.verify(upload, digest, expectedSize);
       // Durable before it is visible under the digest (the filesystem's fsync).
       await this.finish(upload);
       const target = blobPath(digest);
-      if (await this.orNull(() => this.driver.stat(target))) {
-        // Dedup: identical verified bytes are already stored; never touch the existing file.
-        await this.discard(upload);
-        return { size };
-      }
-      // Another commit of the same digest may win between the check and the move; moving over
-      // it then swaps identical, verified bytes, which readers cannot tell apart.
-      await this.driver.move(upload.path, target);
-      this.forget(uploadId);
+      await fence(size, async () => {
+        if (await this.orNull(() => this.driver.stat(target))) {
+          // Dedup: identical verified bytes are already stored; never touch the existing file.
+          await this.discard(upload);
+          return;
+        }
+        // Another commit of the same digest may win between the check and the move; moving over
+        // it then swaps identical, verified bytes, which readers cannot tell apart.
+        await this.driver.move(upload.path, target);
+        this.forget(uploadId);
+      });
       return { size };
     });
+  }
+
+  async uploads(): Promise<StoredUpload[]> {
+    const written = await this.driver.listWritten('/uploads');
+    return written.map((file) => ({ id: file.path.slice('/uploads/'.length), modifiedAt: file.modifiedAt })).filter((upload) => UPLOAD_ID.test(upload.id));
   }
 
   async readUpload(uploadId: string): Promise<UploadReader> {

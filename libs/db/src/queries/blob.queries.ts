@@ -15,20 +15,74 @@ export class BlobQueries {
     return rows.length ? { size: Number(rows[0].size) } : null;
   }
 
-  /** Of the given digests, those the repository links. */
+  /**
+   * findLinked for a caller about to rely on the link: one older than `renewAfterSeconds` is
+   * renewed first. Garbage collection holds a link it deletes, so the renewal either comes
+   * first (and the link stays for another grace period) or finds it gone (null).
+   */
+  async findLinkedRenewing(repositoryId: string, digest: string, renewAfterSeconds: number): Promise<{ size: number } | null> {
+    const rows = await this.db.query(
+      `SELECT b.size, rb.created_at < now() - make_interval(secs => $3) AS old FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest
+       WHERE rb.repository_id = $1 AND rb.digest = $2`,
+      [repositoryId, digest, renewAfterSeconds],
+    );
+    if (rows.length === 0) return null;
+    if (rows[0].old) {
+      const renewed = await this.db.query(`UPDATE repository_blobs SET created_at = now() WHERE repository_id = $1 AND digest = $2 RETURNING digest`, [repositoryId, digest]);
+      if (countRows(renewed) === 0) return null;
+    }
+    return { size: Number(rows[0].size) };
+  }
+
+  /**
+   * Of the given digests, those the repository links. Inside a transaction the links found stay
+   * (garbage collection waits for it to end): a manifest pushed with them refers to kept blobs.
+   */
   async linkedDigests(repositoryId: string, digests: string[]): Promise<Set<string>> {
     if (digests.length === 0) return new Set();
-    const rows = await this.db.query(`SELECT digest FROM repository_blobs WHERE repository_id = $1 AND digest = ANY($2)`, [repositoryId, digests]);
+    const rows = await this.db.query(`SELECT digest FROM repository_blobs WHERE repository_id = $1 AND digest = ANY($2) FOR KEY SHARE`, [repositoryId, digests]);
     return new Set(rows.map((r: { digest: string }) => r.digest));
   }
 
-  /** Records verified bytes (once per server) and links them into the repository, idempotently. */
-  async recordAndLink(repositoryId: string, digest: string, size: number): Promise<void> {
-    await this.db.query(
-      `WITH blob AS (INSERT INTO blobs (digest, size) VALUES ($2, $3) ON CONFLICT (digest) DO NOTHING)
-       INSERT INTO repository_blobs (repository_id, digest) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-      [repositoryId, digest, size],
-    );
+  /**
+   * Runs `work` (putting the blob's bytes at their digest path, linking it) in one transaction
+   * that holds the blob's row, created if new. Garbage collection deletes a blob's bytes only
+   * while holding the same row, with no link to it: so bytes found in place here stay, and bytes
+   * collected just before are put back by `work`, which looks again once it holds the row.
+   */
+  async fenced(digest: string, size: number, work: () => Promise<void>): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.db.query(`INSERT INTO blobs (digest, size) VALUES ($1, $2) ON CONFLICT (digest) DO UPDATE SET size = excluded.size`, [digest, size]);
+      await work();
+    });
+  }
+
+  /**
+   * Links a recorded blob into the repository; linking it again renews the link, so the grace
+   * period of garbage collection starts over for a blob pushed again.
+   */
+  async link(repositoryId: string, digest: string): Promise<void> {
+    await this.db.query(`INSERT INTO repository_blobs (repository_id, digest) VALUES ($1, $2) ON CONFLICT (repository_id, digest) DO UPDATE SET created_at = now()`, [
+      repositoryId,
+      digest,
+    ]);
+  }
+
+  /**
+   * Links a blob the source repository links into the target (a cross-repository mount, in a
+   * transaction): the source's link is held until the end, so garbage collection cannot take
+   * the blob in between. False when the source does not link it.
+   */
+  async linkFrom(sourceId: string, targetId: string, digest: string): Promise<{ size: number } | null> {
+    return this.db.transaction(async () => {
+      const rows = await this.db.query(
+        `SELECT b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest WHERE rb.repository_id = $1 AND rb.digest = $2 FOR KEY SHARE OF rb`,
+        [sourceId, digest],
+      );
+      if (rows.length === 0) return null;
+      await this.link(targetId, digest);
+      return { size: Number(rows[0].size) };
+    });
   }
 
   async unlink(repositoryId: string, digest: string): Promise<boolean> {

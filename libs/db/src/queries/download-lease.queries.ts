@@ -19,6 +19,12 @@ export class DownloadLeaseQueries {
     return rows.length > 0;
   }
 
+  /** Whether `holder` holds the lease (a purge of the cache takes it away). */
+  async isHeld(repositoryId: string, digest: string, holder: string): Promise<boolean> {
+    const rows = await this.db.query(`SELECT 1 FROM remote_download_leases WHERE repository_id = $1 AND digest = $2 AND holder = $3`, [repositoryId, digest, holder]);
+    return rows.length > 0;
+  }
+
   /** Whether a live lease is held by someone else. */
   async heldElsewhere(repositoryId: string, digest: string, holder: string): Promise<boolean> {
     const rows = await this.db.query(`SELECT 1 FROM remote_download_leases WHERE repository_id = $1 AND digest = $2 AND holder <> $3 AND expires_at >= clock_timestamp()`, [
@@ -36,6 +42,20 @@ export class DownloadLeaseQueries {
       holder,
       ttlSeconds,
     ]);
+  }
+
+  /**
+   * Links the downloaded (and recorded) blob into the remote only while `holder` still holds the
+   * lease, which it gives up: a purge of the cache since the download began took the lease away,
+   * so the late download does not bring back what the purge removed (on any host).
+   */
+  async linkIfHeld(repositoryId: string, digest: string, holder: string): Promise<void> {
+    await this.db.query(
+      `WITH lease AS (DELETE FROM remote_download_leases WHERE repository_id = $1 AND digest = $2 AND holder = $3 RETURNING 1)
+       INSERT INTO repository_blobs (repository_id, digest) SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM lease)
+       ON CONFLICT (repository_id, digest) DO UPDATE SET created_at = now()`,
+      [repositoryId, digest, holder],
+    );
   }
 
   async release(repositoryId: string, digest: string, holder: string): Promise<void> {

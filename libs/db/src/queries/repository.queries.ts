@@ -136,6 +136,8 @@ export class RepositoryQueries {
         : await this.db.transaction(async (manager) => {
             const images = await manager.query(`DELETE FROM images WHERE repository_id = $1 RETURNING id`, [id]);
             await manager.query(`DELETE FROM repository_blobs WHERE repository_id = $1`, [id]);
+            // Downloads running now (on any host) lose their lease, so they do not link what they fetch.
+            await manager.query(`DELETE FROM remote_download_leases WHERE repository_id = $1`, [id]);
             return countRows(images);
           });
     await this.feed.publish('tags');

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
+import { WharfConfig } from '@wharf/config';
 import { BlobQueries, RepositoryEntity } from '@wharf/db';
 import { RegistryError, parseDigest } from '@wharf/oci';
 import { BlobStore, ByteRange } from '@wharf/storage';
@@ -11,11 +12,16 @@ export class LocalBlobService {
   constructor(
     private readonly blobs: BlobQueries,
     private readonly storage: BlobStore,
+    private readonly config: WharfConfig,
   ) {}
 
+  /**
+   * A client that finds the blob here may rely on it (skip its upload, then push a manifest
+   * naming it): the link is renewed when half of garbage collection's grace period has passed.
+   */
   async stat(repo: RepositoryEntity, digest: string): Promise<BlobInfo> {
     const value = parseDigest(digest).value;
-    const linked = await this.blobs.findLinked(repo.id, value);
+    const linked = await this.blobs.findLinkedRenewing(repo.id, value, this.config.gc.graceSeconds / 2);
     if (!linked) throw new RegistryError('BLOB_UNKNOWN', `blob ${value} not found in ${repo.key}`);
     return { digest: value, size: linked.size };
   }
@@ -33,9 +39,7 @@ export class LocalBlobService {
 
   async mount(target: RepositoryEntity, digest: string, source: RepositoryEntity): Promise<BlobInfo | null> {
     const value = parseDigest(digest).value;
-    const linked = await this.blobs.findLinked(source.id, value);
-    if (!linked) return null;
-    await this.blobs.recordAndLink(target.id, value, linked.size);
-    return { digest: value, size: linked.size };
+    const linked = await this.blobs.linkFrom(source.id, target.id, value);
+    return linked && { digest: value, size: linked.size };
   }
 }

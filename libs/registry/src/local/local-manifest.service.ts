@@ -58,8 +58,8 @@ export class LocalManifestService {
       throw new RegistryError('DIGEST_INVALID', `manifest digest is ${digest}, not ${byDigest.value} as the reference says`);
     }
     const parsed = parseManifest(content, contentType);
-    await this.checkReferences(repo, image, parsed);
-    await this.store(repo, image, byDigest ? undefined : reference, digest, content, parsed, rules);
+    // Checked inside the writing transaction, which keeps what it found linked from garbage collection until it commits.
+    await this.store(repo, image, byDigest ? undefined : reference, digest, content, parsed, rules, () => this.checkReferences(repo, image, parsed));
     return { digest, subject: parsed.subject?.digest };
   }
 
@@ -69,8 +69,18 @@ export class LocalManifestService {
    * (a local repository's push rules), a tag that may not move refuses other content, and the
    * image's oldest tags beyond `maxUniqueTags` go, all in the same transaction.
    */
-  async store(repo: RepositoryEntity, image: string, tag: string | undefined, digest: string, content: Buffer, parsed: ParsedManifest, rules?: PushRules): Promise<void> {
+  async store(
+    repo: RepositoryEntity,
+    image: string,
+    tag: string | undefined,
+    digest: string,
+    content: Buffer,
+    parsed: ParsedManifest,
+    rules?: PushRules,
+    check?: () => Promise<void>,
+  ): Promise<void> {
     await this.db.transaction(async () => {
+      await check?.();
       const imageId = await this.images.ensure(repo.id, image);
       const manifestId = await this.manifests.upsert(imageId, {
         digest,

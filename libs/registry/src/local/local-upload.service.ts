@@ -52,8 +52,12 @@ export class LocalUploadService {
       if (request) await this.appendToSession(session, request);
       else await this.settle(session);
       try {
-        const { size } = await this.storage.commitUpload(uploadId, target);
-        await this.blobs.recordAndLink(repo.id, target.value, size);
+        const { size } = await this.storage.commitUpload(uploadId, target, undefined, (size, place) =>
+          this.blobs.fenced(target.value, size, async () => {
+            await place();
+            await this.blobs.link(repo.id, target.value);
+          }),
+        );
         return { digest: target.value, size };
       } finally {
         // Committed or refused, the session is over: a mismatching upload leaves nothing behind.

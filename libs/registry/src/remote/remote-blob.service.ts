@@ -43,9 +43,9 @@ export class RemoteBlobService {
   ) {}
 
   /**
-   * Resolves once this process's downloads into the remote have ended (cached or failed):
-   * a client has a blob's last bytes before its cache entry is recorded, so a purge right
-   * after a pull would otherwise be undone by that pull's late commit.
+   * Resolves once this process's downloads into the remote have ended (cached or failed), so a
+   * pull right after a purge fetches afresh instead of joining a download from before it.
+   * Downloads on other hosts lose their lease to the purge and do not link what they fetch.
    */
   async settled(repoId: string): Promise<void> {
     const prefix = `${repoId}|`;
@@ -78,7 +78,7 @@ export class RemoteBlobService {
     if (target.settings.offline) throw new RegistryError('BLOB_UNKNOWN', `blob ${parsed.value} is not cached and ${target.repo.key} is offline`);
 
     const key = `${target.repo.id}|${parsed.value}`;
-    const running = this.downloads.get(key);
+    const running = await this.runningDownload(key, target, parsed);
     const follower = running && !range ? await this.follow(running) : undefined;
     if (follower) return follower;
     let stored = running?.stored;
@@ -103,7 +103,7 @@ export class RemoteBlobService {
     if (await this.blobs.findLinked(target.repo.id, parsed.value)) return;
     if (target.settings.offline) throw new RegistryError('BLOB_UNKNOWN', `blob ${parsed.value} is not cached and ${target.repo.key} is offline`);
     const key = `${target.repo.id}|${parsed.value}`;
-    const running = this.downloads.get(key);
+    const running = await this.runningDownload(key, target, parsed);
     if (running) {
       await running.stored;
       return;
@@ -120,6 +120,17 @@ export class RemoteBlobService {
       }
       throw err;
     }
+  }
+
+  /**
+   * This host's download of `key`, unless a cache purge (on any host) took its lease since it
+   * began: that download caches nothing, so a pull after the purge starts a new one.
+   */
+  private async runningDownload(key: string, target: RemoteTarget, digest: Digest): Promise<RunningDownload | undefined> {
+    const running = this.downloads.get(key);
+    if (!running?.leased || (await this.leases.isHeld(target.repo.id, digest.value, running.holder))) return running;
+    if (this.downloads.get(key) === running) this.downloads.delete(key);
+    return undefined;
   }
 
   /**
@@ -148,15 +159,23 @@ export class RemoteBlobService {
     const shared = new Promise<BlobInfo>((resolve) => (settle = resolve));
     shared.catch(() => undefined);
     let announce!: (started: FollowableDownload | undefined) => void;
-    this.downloads.set(key, { stored: shared, started: new Promise((resolve) => (announce = resolve)) });
-    shared.finally(() => this.downloads.delete(key)).catch(() => undefined);
+    // Its own lease holder: a purge ends this download's lease, not that of one started after it.
+    const running: RunningDownload = {
+      stored: shared,
+      started: new Promise((resolve) => (announce = resolve)),
+      holder: `${this.leaseHolder}:${randomUUID().slice(0, 8)}`,
+      leased: false,
+    };
+    this.downloads.set(key, running);
+    shared.finally(() => this.downloads.get(key) === running && this.downloads.delete(key)).catch(() => undefined);
 
     let started: { body: Readable; length?: number; uploadId: string } | undefined;
     let cachedElsewhere: BlobInfo | undefined;
     try {
-      cachedElsewhere = await this.leaseOrWait(target, digest);
+      cachedElsewhere = await this.leaseOrWait(target, digest, running.holder);
       if (!cachedElsewhere) {
-        this.holdLease(target, digest, shared);
+        running.leased = true;
+        this.holdLease(target, digest, running.holder, shared);
         started = await this.begin(target, digest);
       }
     } catch (err) {
@@ -193,7 +212,7 @@ export class RemoteBlobService {
       toClient.destroy(err);
     });
 
-    const done = this.cache(target, digest, uploadId, toDisk, length, {
+    const done = this.cache(target, digest, uploadId, running.holder, toDisk, length, {
       progress: (size) => progress.advance(size),
       verified: () => {
         verified();
@@ -216,15 +235,15 @@ export class RemoteBlobService {
    * holds it, waits for that host's download and resolves with the blob once it is cached; a
    * lease that ends without the blob (its host failed or died) is taken over.
    */
-  private async leaseOrWait(target: RemoteTarget, digest: Digest): Promise<BlobInfo | undefined> {
+  private async leaseOrWait(target: RemoteTarget, digest: Digest, holder: string): Promise<BlobInfo | undefined> {
     const repoId = target.repo.id;
     const cached = async () => {
       const linked = await this.blobs.findLinked(repoId, digest.value);
       return linked ? { digest: digest.value, size: linked.size } : undefined;
     };
     for (;;) {
-      if (await this.leases.acquire(repoId, digest.value, this.leaseHolder, LEASE_SECONDS)) return undefined;
-      while (await this.leases.heldElsewhere(repoId, digest.value, this.leaseHolder)) {
+      if (await this.leases.acquire(repoId, digest.value, holder, LEASE_SECONDS)) return undefined;
+      while (await this.leases.heldElsewhere(repoId, digest.value, holder)) {
         const blob = await cached();
         if (blob) return blob;
         await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
@@ -234,14 +253,14 @@ export class RemoteBlobService {
     }
   }
 
-  /** Keeps this host's download lease alive until `until` settles, then gives it up. */
-  private holdLease(target: RemoteTarget, digest: Digest, until: Promise<unknown>): void {
-    const renew = () => this.leases.renew(target.repo.id, digest.value, this.leaseHolder, LEASE_SECONDS).catch(() => undefined);
+  /** Keeps a download's lease alive until `until` settles, then gives it up. */
+  private holdLease(target: RemoteTarget, digest: Digest, holder: string, until: Promise<unknown>): void {
+    const renew = () => this.leases.renew(target.repo.id, digest.value, holder, LEASE_SECONDS).catch(() => undefined);
     const renewal = setInterval(renew, (LEASE_SECONDS * 1000) / 3);
     until
       .finally(() => {
         clearInterval(renewal);
-        return this.leases.release(target.repo.id, digest.value, this.leaseHolder);
+        return this.leases.release(target.repo.id, digest.value, holder);
       })
       .catch(() => undefined);
   }
@@ -265,13 +284,17 @@ export class RemoteBlobService {
    * runs as soon as they match, before the durable commit (fsync of the whole blob): the
    * clients have all they need then, and a commit that fails later costs only the cache entry.
    */
-  private async cache(target: RemoteTarget, digest: Digest, uploadId: string, body: Readable, length: number | undefined, events: CacheEvents): Promise<BlobInfo> {
+  private async cache(target: RemoteTarget, digest: Digest, uploadId: string, holder: string, body: Readable, length: number | undefined, events: CacheEvents): Promise<BlobInfo> {
     try {
       await this.storage.appendUpload(uploadId, body, { expectedOffset: 0, expectedLength: length, onProgress: events.progress });
       await this.storage.verifyUpload(uploadId, digest);
       events.verified();
-      const { size } = await this.storage.commitUpload(uploadId, digest);
-      await this.blobs.recordAndLink(target.repo.id, digest.value, size);
+      const { size } = await this.storage.commitUpload(uploadId, digest, undefined, (size, place) =>
+        this.blobs.fenced(digest.value, size, async () => {
+          await place();
+          await this.leases.linkIfHeld(target.repo.id, digest.value, holder);
+        }),
+      );
       return { digest: digest.value, size };
     } catch (err) {
       await this.storage.deleteUpload(uploadId).catch(() => undefined);
@@ -298,6 +321,10 @@ interface RunningDownload {
   stored: Promise<BlobInfo>;
   /** Undefined when the upstream request failed. */
   started: Promise<FollowableDownload | undefined>;
+  /** Its name on the download lease. */
+  holder: string;
+  /** Whether it holds the lease (rather than waiting for another host's download). */
+  leased: boolean;
 }
 
 interface FollowableDownload {

@@ -78,6 +78,20 @@ export class FilesystemStorageDriver extends StorageDriver {
     return names.sort().map((name) => `${path}/${name}`);
   }
 
+  async listWritten(dir: string): Promise<Array<{ path: string; modifiedAt: Date }>> {
+    // A file being written is the file itself, at its path.
+    const children = await this.list(dir).catch((err) => {
+      if (err instanceof PathNotFoundError) return [];
+      throw err;
+    });
+    const written: Array<{ path: string; modifiedAt: Date }> = [];
+    for (const path of children) {
+      const info = await this.stat(path).catch(() => undefined);
+      if (info && !info.isDirectory) written.push({ path, modifiedAt: info.modifiedAt });
+    }
+    return written;
+  }
+
   async move(source: string, destination: string): Promise<void> {
     const from = this.file(source);
     const to = this.file(destination);

@@ -117,6 +117,25 @@ export class S3StorageDriver extends StorageDriver {
     return [...children].sort().map((name) => `${path}/${name}`);
   }
 
+  async listWritten(dir: string): Promise<Array<{ path: string; modifiedAt: Date }>> {
+    const prefix = `${this.key(dir)}/`;
+    // A file being written is its tail object (the multipart upload's state), under its path plus TAIL.
+    const written = new Map<string, Date>();
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }));
+      for (const object of page.Contents ?? []) {
+        const key = object.Key!.slice(prefix.length);
+        const name = key.endsWith(TAIL) ? key.slice(0, -TAIL.length) : key;
+        const modifiedAt = object.LastModified ?? new Date(0);
+        const seen = written.get(name);
+        if (!seen || seen < modifiedAt) written.set(name, modifiedAt);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return [...written].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, modifiedAt]) => ({ path: `${dir}/${name}`, modifiedAt }));
+  }
+
   async move(source: string, destination: string): Promise<void> {
     const { size } = await this.stat(source);
     const from = this.key(source);

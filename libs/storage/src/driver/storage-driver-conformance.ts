@@ -118,6 +118,21 @@ export function describeStorageDriverConformance(name: string, setUp: () => Prom
       await expect(driver.writer(`${dir}/cancelled`, { append: true })).rejects.toBeInstanceOf(PathNotFoundError);
     });
 
+    it('lists the files of a directory finished or still being written, with when each was last written', async () => {
+      expect(await driver.listWritten(dir)).toEqual([]);
+      const before = Date.now();
+      const open = await driver.writer(`${dir}/open`);
+      await open.write(Readable.from([randomBytes(1000)]));
+      await open.close();
+      await driver.putContent(`${dir}/done`, Buffer.from('done'));
+      await driver.putContent(`${dir}/sub/deeper`, Buffer.from('not a direct child'));
+      const written = await driver.listWritten(dir);
+      expect(written.map((file) => file.path)).toEqual([`${dir}/done`, `${dir}/open`]);
+      // Clocks of a store and this host may differ by a little.
+      for (const file of written) expect(Math.abs(file.modifiedAt.getTime() - before)).toBeLessThan(60_000);
+      await (await driver.writer(`${dir}/open`, { append: true })).cancel();
+    });
+
     it('a writer is done after commit', async () => {
       const writer = await driver.writer(`${dir}/once`);
       await writer.write(Readable.from([Buffer.from('x')]));

@@ -70,6 +70,13 @@ export abstract class StorageDriver {
   /** The direct children of a directory, as full paths, sorted. PathNotFoundError when it has none. */
   abstract list(path: string): Promise<string[]>;
 
+  /**
+   * The files directly under `dir`, committed or still being written (closed, not committed),
+   * with when each was last written, sorted by path; none when there are none. What a sweep of
+   * abandoned writes looks at.
+   */
+  abstract listWritten(dir: string): Promise<Array<{ path: string; modifiedAt: Date }>>;
+
   /** Moves a committed file to `destination`, replacing what is there. PathNotFoundError when missing. */
   abstract move(source: string, destination: string): Promise<void>;
 
