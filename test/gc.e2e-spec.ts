@@ -112,6 +112,57 @@ describe('garbage collection', () => {
     }
   });
 
+  it('a blob a client finds (HEAD) after the grace period is kept for another: the manifest it then pushes finds it', async () => {
+    const graced = await startWharf({ WHARF_GC_GRACE_SECONDS: '2', WHARF_GC_SCHEDULE: 'off', DATABASE_URL: server.databaseUrl, WHARF_ADMIN_PASSWORD: server.admin.password });
+    try {
+      const collect = async () => (await request(graced, '/api/system/gc', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json;
+      const [found, ignored] = [buildImage({ layerCount: 1 }), buildImage({ layerCount: 1 })];
+      const base = V2_FORM.base(KEY, freshImage());
+      for (const blob of [found.config, ...found.layers, ignored.config, ...ignored.layers]) {
+        expectStatus(await request(graced, `${base}blobs/uploads/?digest=${blob.digest}`, { method: 'POST', body: blob.bytes }), 201);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      for (const blob of [found.config, ...found.layers]) expectStatus(await request(graced, `${base}blobs/${blob.digest}`, { method: 'HEAD' }), 200);
+      // The blobs nobody asked for are past their grace period and go; the ones just found stay.
+      expect((await collect()).result.blobs).toMatchObject({ count: 2 });
+      expectStatus(await request(graced, `${base}manifests/v1`, { method: 'PUT', headers: { 'content-type': found.manifest.mediaType }, body: found.manifest.bytes }), 201);
+      expectRegistryError(
+        await request(graced, `${base}manifests/v2`, { method: 'PUT', headers: { 'content-type': ignored.manifest.mediaType }, body: ignored.manifest.bytes }),
+        400,
+        'MANIFEST_BLOB_UNKNOWN',
+      );
+    } finally {
+      await graced.close();
+    }
+  });
+
+  it('skips a link a manifest push holds and a blob a blob push holds, and takes them once they are let go', async () => {
+    const image = buildImage({ layerCount: 1 });
+    const base = V2_FORM.base(KEY, freshImage());
+    for (const blob of [image.config, ...image.layers])
+      expectStatus(await request(server, `${base}blobs/uploads/?digest=${blob.digest}`, { method: 'POST', body: blob.bytes }), 201);
+    const [config, layer] = [image.config.digest, image.layers[0].digest];
+    const holder = new Client({ connectionString: server.databaseUrl });
+    await holder.connect();
+    try {
+      // What a manifest push holds while it checks its references, and what a commit holds while it places bytes.
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM repository_blobs WHERE digest = $1 FOR KEY SHARE`, [config]);
+      await holder.query(`SELECT 1 FROM blobs WHERE digest = $1 FOR UPDATE`, [layer]);
+      const held = (await gc()).json.result;
+      expect(held.blobLinks.count).toBe(1); // the layer's link; the config's is held
+      expect(held.blobs.count).toBe(0); // the layer's blob is held; the config is still linked
+      expect(await storedFiles(server.storage, '/blobs')).toEqual(expect.arrayContaining([blobFile(config), blobFile(layer)]));
+      await holder.query('COMMIT');
+      const released = (await gc()).json.result;
+      expect(released).toMatchObject({ blobLinks: { count: 1 }, blobs: { count: 2 } });
+      expect(await storedFiles(server.storage, '/blobs')).not.toEqual(expect.arrayContaining([blobFile(config)]));
+      expect(await storedFiles(server.storage, '/blobs')).not.toEqual(expect.arrayContaining([blobFile(layer)]));
+    } finally {
+      await holder.end();
+    }
+  });
+
   it('collects upload sessions idle too long, with their data, and upload data no session owns', async () => {
     const base = V2_FORM.base(KEY, freshImage());
     const location = await startUpload(server, base);
