@@ -20,12 +20,12 @@ results="$(mktemp -t wharf-jest-XXXXXX.json)"
 npx jest --runInBand --json --outputFile="$results" "$@"
 status=$?
 
-# OCI conformance, the real clients and the remote caches again on the scale-out deployment:
+# OCI conformance, the real clients, the remote caches and garbage collection again on the scale-out deployment:
 # two hosts on one database and one S3 bucket (Ceph RGW) behind HAProxy (test/helpers/scale-out-deployment.ts).
 scaled="$(mktemp -t wharf-jest-scale-out-XXXXXX.json)"
 if [ "$#" -eq 0 ]; then
   WHARF_TEST_DEPLOYMENT=scale-out npx jest --runInBand --json --outputFile="$scaled" --selectProjects e2e \
-    test/manifests test/blobs-uploads test/listings-referrers test/names-errors test/clients test/remote-blobs test/remote-manifests test/remote-clients
+    test/manifests test/blobs-uploads test/listings-referrers test/names-errors test/clients test/remote-blobs test/remote-manifests test/remote-clients test/gc.e2e
   [ $? -eq 0 ] || status=1
 else
   echo '{"numPassedTests":0,"numFailedTests":0,"numRuntimeErrorTestSuites":0}' > "$scaled"
