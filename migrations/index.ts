@@ -5,6 +5,7 @@ import { Promotions1764700000000 } from './1764700000000-promotions';
 import { RemoteDownloadLeases1764800000000 } from './1764800000000-remote-download-leases';
 import { ServerSettings1764900000000 } from './1764900000000-server-settings';
 import { GarbageCollection1765000000000 } from './1765000000000-garbage-collection';
+import { StorageUsage1765100000000 } from './1765100000000-storage-usage';
 
 /** Every migration, in order. Listed explicitly so the same list works from ts and from dist. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   RemoteDownloadLeases1764800000000,
   ServerSettings1764900000000,
   GarbageCollection1765000000000,
+  StorageUsage1765100000000,
 ];

@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import { BuiltImage, Layer, imageConfig, imageManifest, randomLayer, writeImageSource } from './helpers/oci-image-builder';
 import { HttpResult, V2_FORM, request } from './helpers/registry-http';
 import { Skopeo } from './helpers/registry-clients';
+import { recountStorage } from './helpers/storage-recount';
 import { WharfTestServer, createLocalRepository, startWharf, storedFiles } from './helpers/wharf-server';
 
 // Garbage collection runs back to back while 18 HTTP clients and 2 skopeo clients push images
@@ -168,5 +169,8 @@ describe('garbage collection while the registry is busy', () => {
     const rows = (await db.query(`SELECT digest FROM blobs`)).rows.map((row) => fileOf(row.digest));
     expect([...files].sort()).toEqual(rows.sort());
     expect(Number((await db.query(`SELECT count(*) AS n FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM repository_blobs rb WHERE rb.digest = b.digest)`)).rows[0].n)).toBe(0);
+    // The usage counters, kept by triggers through all of it, agree with a recount.
+    const info = await request(server, '/api/storageinfo');
+    expect(info.json).toMatchObject(await recountStorage(db));
   });
 });

@@ -25,6 +25,7 @@ import { PromotionQueries } from './queries/promotion.queries';
 import { UploadSessionQueries } from './queries/upload-session.queries';
 import { ServerSettingQueries } from './queries/server-setting.queries';
 import { GcQueries } from './queries/gc.queries';
+import { StorageUsageQueries } from './queries/storage-usage.queries';
 
 const QUERIES = [
   RepositoryQueries,
@@ -44,6 +45,7 @@ const QUERIES = [
   SigningKeyQueries,
   ServerSettingQueries,
   GcQueries,
+  StorageUsageQueries,
 ];
 
 @Module({})

@@ -22,5 +22,6 @@ export * from './queries/access-token.queries';
 export * from './queries/signing-key.queries';
 export * from './queries/server-setting.queries';
 export * from './queries/gc.queries';
+export * from './queries/storage-usage.queries';
 export * from './change-feed';
 export * from './read-through-cache';

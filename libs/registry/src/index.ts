@@ -13,4 +13,5 @@ export * from './kinds/local-settings';
 export * from './virtual/manifest-resolution';
 export * from './kinds/repository-kinds';
 export * from './lifecycle/garbage-collector';
+export * from './lifecycle/storage-info.service';
 export { SIGNATURE_ARTIFACT_TYPES } from './local/local-manifest.service';

@@ -20,6 +20,8 @@ import { RepositoryKinds } from './kinds/repository-kinds';
 import { VirtualKind } from './kinds/virtual-kind';
 import { GarbageCollector } from './lifecycle/garbage-collector';
 import { GcScheduler } from './lifecycle/gc-scheduler';
+import { QuotaGuard } from './local/quota-guard';
+import { StorageInfoService } from './lifecycle/storage-info.service';
 
 @Module({
   providers: [
@@ -56,7 +58,9 @@ import { GcScheduler } from './lifecycle/gc-scheduler';
     RepositoryKinds,
     GarbageCollector,
     GcScheduler,
+    QuotaGuard,
+    StorageInfoService,
   ],
-  exports: [RepositoryResolver, CatalogService, RepositoryAdminService, ImageDeletionService, ManifestViewService, BlobStore, StorageDriver, GarbageCollector],
+  exports: [RepositoryResolver, CatalogService, RepositoryAdminService, ImageDeletionService, ManifestViewService, BlobStore, StorageDriver, GarbageCollector, StorageInfoService],
 })
 export class RegistryModule {}

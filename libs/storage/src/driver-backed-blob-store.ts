@@ -138,17 +138,25 @@ export class DriverBackedBlobStore extends BlobStore {
       // Durable before it is visible under the digest (the filesystem's fsync).
       await this.finish(upload);
       const target = blobPath(digest);
-      await fence(size, async () => {
-        if (await this.orNull(() => this.driver.stat(target))) {
-          // Dedup: identical verified bytes are already stored; never touch the existing file.
-          await this.discard(upload);
-          return;
-        }
-        // Another commit of the same digest may win between the check and the move; moving over
-        // it then swaps identical, verified bytes, which readers cannot tell apart.
-        await this.driver.move(upload.path, target);
-        this.forget(uploadId);
-      });
+      let placed = false;
+      try {
+        await fence(size, async () => {
+          placed = true;
+          if (await this.orNull(() => this.driver.stat(target))) {
+            // Dedup: identical verified bytes are already stored; never touch the existing file.
+            await this.discard(upload);
+            return;
+          }
+          // Another commit of the same digest may win between the check and the move; moving over
+          // it then swaps identical, verified bytes, which readers cannot tell apart.
+          await this.driver.move(upload.path, target);
+          this.forget(uploadId);
+        });
+      } catch (err) {
+        // Refused before its bytes were placed (a quota): the upload is over and leaves nothing.
+        if (!placed) await this.discard(upload).catch(() => undefined);
+        throw err;
+      }
       return { size };
     });
   }

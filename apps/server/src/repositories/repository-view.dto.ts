@@ -36,6 +36,7 @@ export class RepositoryViewDto {
   @ApiPropertyOptional({ description: 'Local: tags kept per image, oldest removed first; 0 is unlimited' }) maxUniqueTags?: number;
   @ApiPropertyOptional({ description: 'Local: writes only with an access token' }) mustUseAuthTokenForPush?: boolean;
   @ApiPropertyOptional({ description: 'Local: manifests served only once signed' }) requireSignature?: boolean;
+  @ApiPropertyOptional({ description: "Local: bytes the repository's blobs may take; 0 is no quota" }) quotaBytes?: number;
 }
 
 export class ResolutionStepDto implements ResolutionStep {

@@ -126,6 +126,15 @@ class KindFields {
   @IsOptional()
   @IsBoolean()
   requireSignature?: boolean;
+
+  @ApiPropertyOptional({
+    description: "Local: bytes the repository's blobs may take, each counted once; a blob push beyond it is refused (DENIED); 0 is no quota",
+    default: 0,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  quotaBytes?: number;
 }
 
 /** The body of PUT (create) and POST (update) /api/repositories/{key}, in Artifactory's shape. */

@@ -69,20 +69,15 @@ export class BlobQueries {
   }
 
   /**
-   * Links a blob the source repository links into the target (a cross-repository mount, in a
-   * transaction): the source's link is held until the end, so garbage collection cannot take
-   * the blob in between. False when the source does not link it.
+   * findLinked for a link about to be copied (a cross-repository mount): inside a transaction the
+   * link is held until it ends, so garbage collection cannot take the blob in between.
    */
-  async linkFrom(sourceId: string, targetId: string, digest: string): Promise<{ size: number } | null> {
-    return this.db.transaction(async () => {
-      const rows = await this.db.query(
-        `SELECT b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest WHERE rb.repository_id = $1 AND rb.digest = $2 FOR KEY SHARE OF rb`,
-        [sourceId, digest],
-      );
-      if (rows.length === 0) return null;
-      await this.link(targetId, digest);
-      return { size: Number(rows[0].size) };
-    });
+  async findLinkedHeld(repositoryId: string, digest: string): Promise<{ size: number } | null> {
+    const rows = await this.db.query(
+      `SELECT b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest WHERE rb.repository_id = $1 AND rb.digest = $2 FOR KEY SHARE OF rb`,
+      [repositoryId, digest],
+    );
+    return rows.length ? { size: Number(rows[0].size) } : null;
   }
 
   async unlink(repositoryId: string, digest: string): Promise<boolean> {

@@ -28,11 +28,14 @@ export class LocalKind implements RepositoryKind {
     if (max !== undefined && (!Number.isSafeInteger(max) || max < 0 || max > MAX_UNIQUE_TAGS_LIMIT)) {
       throw new BadRequestException(`maxUniqueTags must be an integer from 0 (unlimited) to ${MAX_UNIQUE_TAGS_LIMIT}`);
     }
+    const quota = fields.quotaBytes;
+    if (quota !== undefined && (!Number.isSafeInteger(quota) || quota < 0)) throw new BadRequestException('quotaBytes must be a whole number of bytes, 0 for no quota');
     const settings: LocalSettings = {
       allowTagOverwrite: fields.allowTagOverwrite ?? base.allowTagOverwrite,
       maxUniqueTags: max ?? base.maxUniqueTags,
       mustUseAuthTokenForPush: fields.mustUseAuthTokenForPush ?? base.mustUseAuthTokenForPush,
       requireSignature: fields.requireSignature ?? base.requireSignature,
+      quotaBytes: quota ?? base.quotaBytes,
     };
     return { settings: { ...settings } };
   }

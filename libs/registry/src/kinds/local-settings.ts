@@ -8,18 +8,21 @@ export interface LocalFields {
   mustUseAuthTokenForPush?: boolean;
   /** A manifest is served only once a signature (cosign or Notation) refers to it. */
   requireSignature?: boolean;
+  /** Bytes the repository's blobs may take (each blob once); a push beyond it is refused. 0: no quota. */
+  quotaBytes?: number;
 }
 
 /** What a local repository keeps in `repositories.settings`. */
 export type LocalSettings = Required<LocalFields>;
 
-export const LOCAL_FIELDS: ReadonlyArray<keyof LocalFields> = ['allowTagOverwrite', 'maxUniqueTags', 'mustUseAuthTokenForPush', 'requireSignature'];
+export const LOCAL_FIELDS: ReadonlyArray<keyof LocalFields> = ['allowTagOverwrite', 'maxUniqueTags', 'mustUseAuthTokenForPush', 'requireSignature', 'quotaBytes'];
 
 export const LOCAL_DEFAULTS: LocalSettings = {
   allowTagOverwrite: true,
   maxUniqueTags: 0,
   mustUseAuthTokenForPush: false,
   requireSignature: false,
+  quotaBytes: 0,
 };
 
 /** Largest maxUniqueTags accepted: beyond it the rule would never apply anyway. */

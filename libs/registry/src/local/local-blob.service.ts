@@ -1,10 +1,11 @@
 import { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { WharfConfig } from '@wharf/config';
-import { BlobQueries, RepositoryEntity } from '@wharf/db';
+import { BlobQueries, Db, RepositoryEntity } from '@wharf/db';
 import { RegistryError, parseDigest } from '@wharf/oci';
 import { BlobStore, ByteRange } from '@wharf/storage';
 import { BlobInfo } from '../docker-repository';
+import { QuotaGuard } from './quota-guard';
 
 /** Blob reads, deletes and mounts for local repositories: a blob is visible through a link. */
 @Injectable()
@@ -13,6 +14,8 @@ export class LocalBlobService {
     private readonly blobs: BlobQueries,
     private readonly storage: BlobStore,
     private readonly config: WharfConfig,
+    private readonly db: Db,
+    private readonly quota: QuotaGuard,
   ) {}
 
   /**
@@ -39,7 +42,18 @@ export class LocalBlobService {
 
   async mount(target: RepositoryEntity, digest: string, source: RepositoryEntity): Promise<BlobInfo | null> {
     const value = parseDigest(digest).value;
-    const linked = await this.blobs.linkFrom(source.id, target.id, value);
-    return linked && { digest: value, size: linked.size };
+    // Within one repository (docker manifest push mounts between images) the blob is there or not,
+    // like a HEAD; holding the link and then renewing it would deadlock two such mounts at once.
+    if (source.id === target.id) {
+      const linked = await this.blobs.findLinkedRenewing(target.id, value, this.config.gc.graceSeconds / 2);
+      return linked && { digest: value, size: linked.size };
+    }
+    return this.db.transaction(async () => {
+      const linked = await this.blobs.findLinkedHeld(source.id, value);
+      if (!linked) return null;
+      await this.quota.admit(target, value, linked.size);
+      await this.blobs.link(target.id, value);
+      return { digest: value, size: linked.size };
+    });
   }
 }

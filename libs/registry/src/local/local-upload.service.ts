@@ -4,6 +4,7 @@ import { BlobQueries, RepositoryEntity, UploadSessionEntity, UploadSessionQuerie
 import { RegistryError, parseDigest } from '@wharf/oci';
 import { BlobStore, KeyedQueue } from '@wharf/storage';
 import { AppendRequest, BlobInfo, UploadStatus } from '../docker-repository';
+import { QuotaGuard } from './quota-guard';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -26,12 +27,17 @@ export class LocalUploadService {
     private readonly sessions: UploadSessionQueries,
     private readonly blobs: BlobQueries,
     private readonly storage: BlobStore,
+    private readonly quota: QuotaGuard,
   ) {}
 
   async start(repo: RepositoryEntity, image: string): Promise<UploadStatus> {
     const id = randomUUID();
-    await this.storage.createUpload(id);
+    // The session first: garbage collection takes upload data that has no session.
     await this.sessions.create(id, repo.id, image);
+    await this.storage.createUpload(id).catch(async (err) => {
+      await this.sessions.delete(id);
+      throw err;
+    });
     return { id, size: 0 };
   }
 
@@ -54,6 +60,7 @@ export class LocalUploadService {
       try {
         const { size } = await this.storage.commitUpload(uploadId, target, undefined, (size, place) =>
           this.blobs.fenced(target.value, size, async () => {
+            await this.quota.admit(repo, target.value, size);
             await place();
             await this.blobs.link(repo.id, target.value);
           }),
