@@ -6,6 +6,7 @@ import { RemoteDownloadLeases1764800000000 } from './1764800000000-remote-downlo
 import { ServerSettings1764900000000 } from './1764900000000-server-settings';
 import { GarbageCollection1765000000000 } from './1765000000000-garbage-collection';
 import { StorageUsage1765100000000 } from './1765100000000-storage-usage';
+import { PullTimes1765200000000 } from './1765200000000-pull-times';
 
 /** Every migration, in order. Listed explicitly so the same list works from ts and from dist. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   ServerSettings1764900000000,
   GarbageCollection1765000000000,
   StorageUsage1765100000000,
+  PullTimes1765200000000,
 ];

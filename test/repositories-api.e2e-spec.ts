@@ -72,6 +72,10 @@ describe('repository CRUD', () => {
       maxUniqueTags: 0,
       mustUseAuthTokenForPush: false,
       requireSignature: false,
+      // Storage lifecycle, off by default (test/storage-info.e2e-spec.ts, test/lifecycle-rules.e2e-spec.ts).
+      quotaBytes: 0,
+      untaggedManifestDays: 0,
+      retention: null,
     });
     expect(Number.isNaN(Date.parse(res.json.createdAt))).toBe(false);
 

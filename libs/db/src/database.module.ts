@@ -26,6 +26,7 @@ import { UploadSessionQueries } from './queries/upload-session.queries';
 import { ServerSettingQueries } from './queries/server-setting.queries';
 import { GcQueries } from './queries/gc.queries';
 import { StorageUsageQueries } from './queries/storage-usage.queries';
+import { LifecycleQueries } from './queries/lifecycle.queries';
 
 const QUERIES = [
   RepositoryQueries,
@@ -46,6 +47,7 @@ const QUERIES = [
   ServerSettingQueries,
   GcQueries,
   StorageUsageQueries,
+  LifecycleQueries,
 ];
 
 @Module({})

@@ -23,5 +23,6 @@ export * from './queries/signing-key.queries';
 export * from './queries/server-setting.queries';
 export * from './queries/gc.queries';
 export * from './queries/storage-usage.queries';
+export * from './queries/lifecycle.queries';
 export * from './change-feed';
 export * from './read-through-cache';

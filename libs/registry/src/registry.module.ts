@@ -22,6 +22,8 @@ import { GarbageCollector } from './lifecycle/garbage-collector';
 import { GcScheduler } from './lifecycle/gc-scheduler';
 import { QuotaGuard } from './local/quota-guard';
 import { StorageInfoService } from './lifecycle/storage-info.service';
+import { PullRecorder } from './lifecycle/pull-recorder';
+import { LifecycleRules } from './lifecycle/lifecycle-rules';
 
 @Module({
   providers: [
@@ -60,7 +62,20 @@ import { StorageInfoService } from './lifecycle/storage-info.service';
     GcScheduler,
     QuotaGuard,
     StorageInfoService,
+    PullRecorder,
+    LifecycleRules,
   ],
-  exports: [RepositoryResolver, CatalogService, RepositoryAdminService, ImageDeletionService, ManifestViewService, BlobStore, StorageDriver, GarbageCollector, StorageInfoService],
+  exports: [
+    RepositoryResolver,
+    CatalogService,
+    RepositoryAdminService,
+    ImageDeletionService,
+    ManifestViewService,
+    BlobStore,
+    StorageDriver,
+    GarbageCollector,
+    StorageInfoService,
+    LifecycleRules,
+  ],
 })
 export class RegistryModule {}

@@ -1,10 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Principal } from '@wharf/auth';
-import { ManifestView, ManifestViewService, RepositoryAdminService, RepositoryView, ResolutionView } from '@wharf/registry';
+import { LifecycleRules, ManifestView, ManifestViewService, RepositoryAdminService, RepositoryView, ResolutionView, RetentionOutcome } from '@wharf/registry';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { ApiOptionalCredentials } from '../http/api-security.decorator';
+import { GcRequestDto, RetentionOutcomeDto } from '../system/gc.dto';
 import { RepositoryKeyPipe } from './repository-key.pipe';
 import { CachePurgeQuery, RepositoryDto, RepositoryListQuery, RepositoryUpdateDto, ResolveQuery } from './repository.dto';
 import { CachePurgeResultDto, ManifestViewDto, RepositoryViewDto, ResolutionViewDto } from './repository-view.dto';
@@ -15,6 +16,7 @@ export class RepositoriesController {
   constructor(
     private readonly admin: RepositoryAdminService,
     private readonly manifests: ManifestViewService,
+    private readonly lifecycle: LifecycleRules,
   ) {}
 
   @Get()
@@ -69,6 +71,15 @@ export class RepositoriesController {
   @ApiProblems(400, 401, 404, 429)
   manifest(@CurrentPrincipal() principal: Principal, @Param('key', RepositoryKeyPipe) key: string, @Query() query: ResolveQuery): Promise<ManifestView> {
     return this.manifests.view(principal, key, query.image, query.reference);
+  }
+
+  @Post(':key/retention')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Local: apply the repository's tag retention rules now, or with dryRun list what they would remove (needs manage)" })
+  @ApiOkResponse({ type: RetentionOutcomeDto })
+  @ApiProblems(400, 401, 403, 404, 415, 429)
+  retain(@CurrentPrincipal() principal: Principal, @Param('key', RepositoryKeyPipe) key: string, @Body() body: GcRequestDto): Promise<RetentionOutcome> {
+    return this.lifecycle.retainNow(principal, key, body.dryRun ?? false);
   }
 
   @Delete(':key/cache')

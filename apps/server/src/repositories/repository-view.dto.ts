@@ -37,6 +37,10 @@ export class RepositoryViewDto {
   @ApiPropertyOptional({ description: 'Local: writes only with an access token' }) mustUseAuthTokenForPush?: boolean;
   @ApiPropertyOptional({ description: 'Local: manifests served only once signed' }) requireSignature?: boolean;
   @ApiPropertyOptional({ description: "Local: bytes the repository's blobs may take; 0 is no quota" }) quotaBytes?: number;
+  @ApiPropertyOptional({ description: 'Local: days after which untagged manifests are collected; 0 is never' }) untaggedManifestDays?: number;
+  @ApiPropertyOptional({ description: 'Local: tag retention rules, or null', nullable: true }) retention?: Record<string, unknown> | null;
+  @ApiPropertyOptional({ description: 'Remote: days unpulled after which cached content is forgotten; 0 keeps it' }) cacheRetentionDays?: number;
+  @ApiPropertyOptional({ description: 'Remote: cache size limit in bytes; 0 is none' }) maxCacheBytes?: number;
 }
 
 export class ResolutionStepDto implements ResolutionStep {

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, IsUrl, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IMAGE_NAME, REPOSITORY_KEY } from '@wharf/oci';
-import { MAX_UNIQUE_TAGS_LIMIT } from '@wharf/registry';
+import { MAX_UNIQUE_TAGS_LIMIT, RetentionPolicy } from '@wharf/registry';
 
 const RCLASSES = ['local', 'remote', 'virtual'] as const;
 
@@ -135,6 +135,39 @@ class KindFields {
   @IsInt()
   @Min(0)
   quotaBytes?: number;
+
+  @ApiPropertyOptional({
+    description: 'Local: garbage collection removes manifests untagged this many days (an index child or a referrer whose subject remains stays); 0 is never',
+    default: 0,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(36_500)
+  untaggedManifestDays?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Local: tag retention, applied with garbage collection or on demand (POST /api/repositories/{key}/retention). A tag stays when any rule for its image keeps it: {"rules":[{"images":"team/**","keepLatest":10,"keepDays":30,"alwaysKeep":["v*","release-*"]}]}; null removes the rules. Never applied where allowTagOverwrite is false',
+    nullable: true,
+    example: { rules: [{ images: '**', keepLatest: 10, keepDays: 30, alwaysKeep: ['v*'] }] },
+  })
+  @IsOptional()
+  @IsObject()
+  retention?: RetentionPolicy | null;
+
+  @ApiPropertyOptional({ description: 'Remote: cached content not pulled for this many days is forgotten by garbage collection; 0 keeps it', default: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(36_500)
+  cacheRetentionDays?: number;
+
+  @ApiPropertyOptional({ description: "Remote: the cache's size beyond which garbage collection forgets blobs, least recently pulled first; 0 is no limit", default: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  maxCacheBytes?: number;
 }
 
 /** The body of PUT (create) and POST (update) /api/repositories/{key}, in Artifactory's shape. */

@@ -18,7 +18,32 @@ class FreedDto extends CountDto {
   bytes: number;
 }
 
+class RetentionCountDto {
+  @ApiProperty({ description: 'Tags removed by retention rules' })
+  tags: number;
+
+  @ApiProperty({ description: 'Manifests those tags left untagged, removed with them (not counted in a dry run)' })
+  manifests: number;
+}
+
+class RemoteCacheCountDto {
+  @ApiProperty({ description: 'Cached manifests not pulled within cacheRetentionDays' })
+  manifests: number;
+
+  @ApiProperty({ description: 'Cached blobs forgotten by age or beyond maxCacheBytes' })
+  blobLinks: number;
+}
+
 class GcResultDto {
+  @ApiProperty({ type: RetentionCountDto, description: "Local repositories' retention rules" })
+  retention: RetentionCountDto;
+
+  @ApiProperty({ type: CountDto, description: 'Manifests untagged longer than the untaggedManifestDays of their repository' })
+  untaggedManifests: CountDto;
+
+  @ApiProperty({ type: RemoteCacheCountDto, description: "Remote caches' age and size limits" })
+  remoteCache: RemoteCacheCountDto;
+
   @ApiProperty({ type: CountDto, description: 'Upload sessions idle beyond WHARF_UPLOAD_MAX_IDLE_SECONDS, with their data' })
   uploadSessions: CountDto;
 
@@ -76,4 +101,17 @@ export class GcStatusDto {
 
   @ApiProperty({ type: GcRunDto, isArray: true, description: 'The most recent runs, newest first' })
   runs: GcRunDto[];
+}
+
+class RemovedTagDto {
+  @ApiProperty() image: string;
+  @ApiProperty() tag: string;
+  @ApiProperty({ description: 'The manifest the tag pointed at' }) digest: string;
+}
+
+export class RetentionOutcomeDto {
+  @ApiProperty() repository: string;
+  @ApiProperty() dryRun: boolean;
+  @ApiProperty({ type: RemovedTagDto, isArray: true, description: 'Tags removed (or, dry, that would be)' }) removed: RemovedTagDto[];
+  @ApiProperty({ description: 'Manifests left untagged and removed with them (0 in a dry run)' }) manifestsRemoved: number;
 }

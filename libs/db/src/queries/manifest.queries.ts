@@ -73,7 +73,8 @@ export class ManifestQueries {
   /** Of the given digests, those that are manifests of the image. */
   async existingDigests(imageId: string | null, digests: string[]): Promise<Set<string>> {
     if (!imageId || digests.length === 0) return new Set();
-    const rows = await this.db.query(`SELECT digest FROM manifests WHERE image_id = $1 AND digest = ANY($2)`, [imageId, digests]);
+    // Inside the pushing transaction the children found stay: garbage collection skips manifests held.
+    const rows = await this.db.query(`SELECT digest FROM manifests WHERE image_id = $1 AND digest = ANY($2) FOR KEY SHARE`, [imageId, digests]);
     return new Set(rows.map((r: { digest: string }) => r.digest));
   }
 

@@ -13,6 +13,7 @@ export class ServerSettingQueries {
        SELECT value FROM inserted UNION ALL SELECT value FROM server_settings WHERE name = $1`,
       [name, value],
     );
-    return rows[0].value;
+    // A host that lost the race to a concurrent first insert reads the winner's value with a new statement (the first one's snapshot predates it).
+    return rows[0]?.value ?? (await this.db.query(`SELECT value FROM server_settings WHERE name = $1`, [name]))[0].value;
   }
 }

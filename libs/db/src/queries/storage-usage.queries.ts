@@ -14,6 +14,10 @@ export interface RepositoryUsageRow {
   quotaBytes?: number;
 }
 
+/** Any fixed key ("WharfUse"): one folder of usage deltas at a time. */
+const FOLD_LOCK = 0x5768617266557365n.toString();
+const FOLD_BATCH = 5000;
+
 /** Storage use as the usage tables keep it (migration StorageUsage): a few rows, never a sum over every blob. */
 @Injectable()
 export class StorageUsageQueries {
@@ -44,9 +48,22 @@ export class StorageUsageQueries {
     }));
   }
 
+  /**
+   * Folds the changes pushes and deletions recorded into the counters. `wait`: behind a fold
+   * running elsewhere (then the counters include everything committed before this call);
+   * otherwise a fold already running is enough.
+   */
+  async fold(wait: boolean): Promise<void> {
+    await this.db.transaction(async () => {
+      if (wait) await this.db.query(`SELECT pg_advisory_xact_lock($1)`, [FOLD_LOCK]);
+      else if (!(await this.db.query(`SELECT pg_try_advisory_xact_lock($1) AS got`, [FOLD_LOCK]))[0].got) return;
+      while ((await this.db.query(`SELECT fold_usage($1) AS n`, [FOLD_BATCH]))[0].n === FOLD_BATCH);
+    });
+  }
+
   /** Blobs stored once each, their bytes, and the bytes counted once per repository that links them. */
   async totals(): Promise<{ blobs: number; bytes: number; bytesWithoutDedup: number }> {
-    const [stored] = await this.db.query(`SELECT coalesce(sum(blobs), 0) AS blobs, coalesce(sum(bytes), 0) AS bytes FROM storage_totals`);
+    const [stored] = await this.db.query(`SELECT blobs, bytes FROM storage_totals`);
     const [linked] = await this.db.query(`SELECT coalesce(sum(bytes), 0) AS bytes FROM repository_usage`);
     return { blobs: Number(stored.blobs), bytes: Number(stored.bytes), bytesWithoutDedup: Number(linked.bytes) };
   }
@@ -57,6 +74,8 @@ export class StorageUsageQueries {
    */
   async lockedBytes(repositoryId: string): Promise<number> {
     const rows = await this.db.query(`SELECT bytes FROM repository_usage WHERE repository_id = $1 FOR UPDATE`, [repositoryId]);
-    return rows.length ? Number(rows[0].bytes) : 0;
+    // A new statement: it sees the changes of pushes that held the row before and committed.
+    const [pending] = await this.db.query(`SELECT coalesce(sum(delta * size), 0) AS bytes FROM usage_deltas WHERE repository_id = $1`, [repositoryId]);
+    return (rows.length ? Number(rows[0].bytes) : 0) + Number(pending.bytes);
   }
 }

@@ -17,6 +17,8 @@ export interface RemoteFields {
   excludesPattern?: string;
   tokenRealmAllowList?: string[];
   libraryPrefix?: boolean;
+  cacheRetentionDays?: number;
+  maxCacheBytes?: number;
 }
 
 export const REMOTE_FIELDS: ReadonlyArray<keyof RemoteFields> = [
@@ -32,6 +34,8 @@ export const REMOTE_FIELDS: ReadonlyArray<keyof RemoteFields> = [
   'excludesPattern',
   'tokenRealmAllowList',
   'libraryPrefix',
+  'cacheRetentionDays',
+  'maxCacheBytes',
 ];
 
 const MASK = '********';

@@ -5,6 +5,7 @@ import { LocalBlobService } from '../local/local-blob.service';
 import { LocalDockerRepository, LocalServices } from '../local/local-docker-repository';
 import { LocalManifestService } from '../local/local-manifest.service';
 import { LocalUploadService } from '../local/local-upload.service';
+import { parseRetention } from '../lifecycle/retention-policy';
 import { LOCAL_DEFAULTS, LOCAL_FIELDS, LocalSettings, MAX_UNIQUE_TAGS_LIMIT, readLocalSettings } from './local-settings';
 import { RepositoryFields, RepositoryKind, RepositoryOpener, StoredDefinition } from './repository-kind';
 
@@ -28,6 +29,9 @@ export class LocalKind implements RepositoryKind {
     if (max !== undefined && (!Number.isSafeInteger(max) || max < 0 || max > MAX_UNIQUE_TAGS_LIMIT)) {
       throw new BadRequestException(`maxUniqueTags must be an integer from 0 (unlimited) to ${MAX_UNIQUE_TAGS_LIMIT}`);
     }
+    const days = fields.untaggedManifestDays;
+    if (days !== undefined && (!Number.isSafeInteger(days) || days < 0 || days > 36_500))
+      throw new BadRequestException('untaggedManifestDays must be a whole number of days, 0 for never');
     const quota = fields.quotaBytes;
     if (quota !== undefined && (!Number.isSafeInteger(quota) || quota < 0)) throw new BadRequestException('quotaBytes must be a whole number of bytes, 0 for no quota');
     const settings: LocalSettings = {
@@ -36,6 +40,8 @@ export class LocalKind implements RepositoryKind {
       mustUseAuthTokenForPush: fields.mustUseAuthTokenForPush ?? base.mustUseAuthTokenForPush,
       requireSignature: fields.requireSignature ?? base.requireSignature,
       quotaBytes: quota ?? base.quotaBytes,
+      untaggedManifestDays: days ?? base.untaggedManifestDays,
+      retention: fields.retention === undefined ? base.retention : fields.retention === null ? null : parseRetention(fields.retention),
     };
     return { settings: { ...settings } };
   }

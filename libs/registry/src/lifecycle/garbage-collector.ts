@@ -2,12 +2,13 @@ import { hostname } from 'node:os';
 import { BeforeApplicationShutdown, ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { Principal, requireAdmin } from '@wharf/auth';
 import { WharfConfig } from '@wharf/config';
-import { Freed, GcQueries, GcRunRow, GcTrigger } from '@wharf/db';
+import { Freed, GcQueries, GcRunRow, GcTrigger, StorageUsageQueries } from '@wharf/db';
 import { parseDigest } from '@wharf/oci';
 import { BlobStore } from '@wharf/storage';
+import { LifecycleResult, LifecycleRules } from './lifecycle-rules';
 
-/** What a run freed, or in a dry run would free, per kind. */
-export interface GcResult {
+/** What a run freed, or in a dry run would free, per kind (a dry run counts each kind as things stand). */
+export interface GcResult extends LifecycleResult {
   /** Upload sessions idle beyond WHARF_UPLOAD_MAX_IDLE_SECONDS, with their data. */
   uploadSessions: { count: number };
   /** Data in the upload area that no session owns (a crash's leftovers), older than the grace period. */
@@ -48,6 +49,8 @@ export class GarbageCollector implements BeforeApplicationShutdown {
     private readonly queries: GcQueries,
     private readonly store: BlobStore,
     private readonly config: WharfConfig,
+    private readonly rules: LifecycleRules,
+    private readonly usage: StorageUsageQueries,
   ) {}
 
   /** An admin's on-demand run: the run once it has ended. CONFLICT while another runs. */
@@ -104,7 +107,15 @@ export class GarbageCollector implements BeforeApplicationShutdown {
   }
 
   private async sweep(run: GcRunRow): Promise<GcRunView> {
-    const result: GcResult = { uploadSessions: { count: 0 }, strayUploads: { count: 0 }, blobLinks: { count: 0 }, blobs: { count: 0, bytes: 0 } };
+    const result: GcResult = {
+      retention: { tags: 0, manifests: 0 },
+      untaggedManifests: { count: 0 },
+      remoteCache: { manifests: 0, blobLinks: 0 },
+      uploadSessions: { count: 0 },
+      strayUploads: { count: 0 },
+      blobLinks: { count: 0 },
+      blobs: { count: 0, bytes: 0 },
+    };
     let phase = 'starting';
     const heartbeat = setInterval(() => void this.queries.progress(run.id, phase, result).catch(() => undefined), HEARTBEAT_MS);
     heartbeat.unref();
@@ -115,6 +126,8 @@ export class GarbageCollector implements BeforeApplicationShutdown {
     };
     this.logger.log({ msg: 'garbage collection started', run: run.id, dryRun: run.dryRun, trigger: run.trigger });
     try {
+      await progress('repository rules');
+      Object.assign(result, await this.rules.applyAll(run.dryRun, () => this.goOn()));
       await progress('upload sessions');
       await this.uploadSessions(run.dryRun, result);
       await progress('stray uploads');
@@ -124,6 +137,7 @@ export class GarbageCollector implements BeforeApplicationShutdown {
       await progress('blobs');
       await this.blobs(run.dryRun, result);
       clearInterval(heartbeat);
+      await this.usage.fold(true);
       await this.queries.finish(run.id, 'finished', result);
       this.logger.log({ msg: 'garbage collection finished', run: run.id, dryRun: run.dryRun, ...flatten(result) });
     } catch (err) {
@@ -219,6 +233,9 @@ function diedHere(host: string): boolean {
 
 function flatten(result: GcResult): Record<string, number> {
   return {
+    retainedTagsRemoved: result.retention.tags,
+    untaggedManifests: result.untaggedManifests.count + result.retention.manifests,
+    remoteCacheLinks: result.remoteCache.blobLinks,
     uploadSessions: result.uploadSessions.count,
     strayUploads: result.strayUploads.count,
     blobLinks: result.blobLinks.count,

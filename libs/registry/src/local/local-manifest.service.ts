@@ -7,6 +7,7 @@ import { WharfConfig } from '@wharf/config';
 import { HeldManifest, ManifestContent, ManifestReader, PageRequest, ReferrersIndex } from '../docker-repository';
 import { findManifest } from '../find-manifest';
 import { LocalSettings } from '../kinds/local-settings';
+import { PullRecorder } from '../lifecycle/pull-recorder';
 
 /** Artifact types of signatures: cosign's (OCI 1.1 referrers mode) and Notation's. */
 export const SIGNATURE_ARTIFACT_TYPES = ['application/vnd.dev.cosign.artifact.sig.v1+json', 'application/vnd.cncf.notary.signature'];
@@ -25,6 +26,7 @@ export class LocalManifestService {
     private readonly tags: TagQueries,
     private readonly blobs: BlobQueries,
     private readonly rules: PushRuleQueries,
+    private readonly pulls: PullRecorder,
   ) {}
 
   async get(repo: RepositoryEntity, image: string, reference: string, accept: string[]): Promise<ManifestContent> {
@@ -34,6 +36,7 @@ export class LocalManifestService {
     if (!isDigestLike(reference) && !accepts(accept, manifest.mediaType)) {
       throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is ${manifest.mediaType}, which the request's Accept header does not allow`);
     }
+    this.pulls.manifestPulled(manifest.id);
     return { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.content.length, content: manifest.content };
   }
 
@@ -43,6 +46,7 @@ export class LocalManifestService {
     if (!byDigest && !isValidTag(reference)) return null;
     const manifest = await findManifest(this.manifests, repo.id, image, reference);
     if (!manifest || (!byDigest && !accepts(accept, manifest.mediaType))) return null;
+    this.pulls.manifestPulled(manifest.id);
     return { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.content.length, content: manifest.content, taggedAt: manifest.tagUpdatedAt };
   }
 

@@ -11,6 +11,7 @@ import { DownloadFollower, DownloadProgress } from './download-follower';
 import { UpstreamClients } from './upstream-clients';
 import { header, unreachable, upstreamFailure, discard } from './upstream-errors';
 import { UpstreamUnavailableError } from './upstream';
+import { PullRecorder } from '../lifecycle/pull-recorder';
 
 const CHUNK = 1024 * 1024;
 /** What one socket read of the upstream body yields at most (Node reads 64 KiB at a time). */
@@ -40,6 +41,7 @@ export class RemoteBlobService {
     private readonly leases: DownloadLeaseQueries,
     private readonly storage: BlobStore,
     private readonly clients: UpstreamClients,
+    private readonly pulls: PullRecorder,
   ) {}
 
   /**
@@ -74,7 +76,10 @@ export class RemoteBlobService {
   async open(target: RemoteTarget, blob: BlobStat, range?: ByteRange): Promise<Readable> {
     const parsed = parseDigest(blob.digest);
     // Only a blob `stat` found upstream is looked up again: it may have been cached meanwhile.
-    if (blob.stored || (await this.blobs.findLinked(target.repo.id, parsed.value))) return this.storage.read(parsed, range);
+    if (blob.stored || (await this.blobs.findLinked(target.repo.id, parsed.value))) {
+      this.pulls.cachedBlobPulled(target.repo.id, parsed.value);
+      return this.storage.read(parsed, range);
+    }
     if (target.settings.offline) throw new RegistryError('BLOB_UNKNOWN', `blob ${parsed.value} is not cached and ${target.repo.key} is offline`);
 
     const key = `${target.repo.id}|${parsed.value}`;

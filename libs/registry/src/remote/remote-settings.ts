@@ -18,6 +18,10 @@ export interface RemoteSettings {
   tokenRealmAllowList: string[];
   /** One-segment names live under `library/` upstream (Docker Hub's official images). */
   libraryPrefix: boolean;
+  /** Cached content not pulled for this many days is forgotten by garbage collection; 0: kept. */
+  cacheRetentionDays: number;
+  /** The cache's bytes beyond which garbage collection forgets blobs, least recently pulled first; 0: no limit. */
+  maxCacheBytes: number;
 }
 
 export const DOCKER_HUB_URL = 'https://registry-1.docker.io';
@@ -38,6 +42,8 @@ export function remoteDefaults(url = DOCKER_HUB_URL): RemoteSettings {
     excludesPattern: '',
     tokenRealmAllowList: isDockerHub(url) ? ['auth.docker.io'] : [],
     libraryPrefix: isDockerHub(url),
+    cacheRetentionDays: 0,
+    maxCacheBytes: 0,
   };
 }
 
