@@ -143,6 +143,25 @@ describe('quotas', () => {
     expect((await storageInfo()).repositories.find((repo: { key: string }) => repo.key === 'quota-race').bytes).toBe(9000);
   });
 
+  it('a promotion into the repository counts what it brings that the repository lacks', async () => {
+    await createLocalRepository(server, 'quota-promoted', { quotaBytes: 8000 });
+    await createLocalRepository(server, 'quota-dev');
+    const [small, large] = [imageWith([]), imageWith([randomLayer(9000)])];
+    await pushImage(server, V2_FORM.base('quota-dev', 'small'), small, '1');
+    await pushImage(server, V2_FORM.base('quota-dev', 'large'), large, '1');
+    const promote = (image: string) =>
+      request(server, '/api/docker/quota-dev/v2/promote', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ targetRepo: 'quota-promoted', dockerRepository: image, tag: '1', copy: true }),
+      });
+    expectStatus(await promote('small'), 200);
+    const refused = await promote('large');
+    expect(refused.status).toBe(403);
+    expect(JSON.stringify(refused.json)).toMatch(/quota-promoted is over its quota: the promoted image/);
+    expect((await request(server, `${V2_FORM.base('quota-promoted', 'large')}manifests/1`)).status).toBe(404);
+  });
+
   it('skopeo is told why its push is refused', async () => {
     await createLocalRepository(server, 'quota-skopeo', { quotaBytes: 4000 });
     const work = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-quota-'));

@@ -2,7 +2,7 @@ import { BadRequestException, Injectable } from '@nestjs/common';
 import { AccessControl, Principal } from '@wharf/auth';
 import { ClosureManifest, Db, ImageQueries, PromotionQueries, PromotionRecord, PushRuleQueries, RepositoryEntity, RepositoryQueries, TagPointer, TagQueries } from '@wharf/db';
 import { COSIGN_TAG, RegistryError } from '@wharf/oci';
-import { DockerRepository, PromotionTarget, RepositoryResolver, SIGNATURE_ARTIFACT_TYPES, readLocalSettings } from '@wharf/registry';
+import { DockerRepository, PromotionTarget, QuotaGuard, RepositoryResolver, SIGNATURE_ARTIFACT_TYPES, readLocalSettings } from '@wharf/registry';
 import { PromotionRequest, PromotionResult } from './promotion-types';
 
 /** Postgres' deadlock and serialization failures: the transaction is safe to run again. */
@@ -40,6 +40,7 @@ export class PromotionService {
     private readonly promotions: PromotionQueries,
     private readonly rules: PushRuleQueries,
     private readonly tagQueries: TagQueries,
+    private readonly quota: QuotaGuard,
   ) {}
 
   async promote(principal: Principal, sourceKey: string, request: PromotionRequest): Promise<PromotionResult> {
@@ -146,6 +147,10 @@ export class PromotionService {
     const closure = await this.promotions.closure(sourceImageId, [...new Set(pointers.map((p) => p.digest))]);
     const cosignTags = await this.promotions.cosignTags(sourceImageId, closure);
 
+    await this.quota.admitManifests(
+      target.repository,
+      closure.map((m) => m.id),
+    );
     const targetImageId = await this.images.ensure(target.repository.id, targetImage);
     const { manifestsAdded, blobsLinked } = await this.promotions.copy(
       closure.map((m) => m.id),

@@ -15,5 +15,6 @@ export * from './kinds/repository-kinds';
 export * from './lifecycle/garbage-collector';
 export * from './lifecycle/storage-info.service';
 export * from './lifecycle/lifecycle-rules';
+export { QuotaGuard } from './local/quota-guard';
 export type { RetentionPolicy, RetentionRule } from './lifecycle/retention-policy';
 export { SIGNATURE_ARTIFACT_TYPES } from './local/local-manifest.service';

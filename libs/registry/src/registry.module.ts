@@ -76,6 +76,7 @@ import { LifecycleRules } from './lifecycle/lifecycle-rules';
     GarbageCollector,
     StorageInfoService,
     LifecycleRules,
+    QuotaGuard,
   ],
 })
 export class RegistryModule {}

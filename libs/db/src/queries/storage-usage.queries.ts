@@ -68,6 +68,17 @@ export class StorageUsageQueries {
     return { blobs: Number(stored.blobs), bytes: Number(stored.bytes), bytesWithoutDedup: Number(linked.bytes) };
   }
 
+  /** The bytes of the blobs these manifests reference that the repository does not link yet (each once). */
+  async bytesNewTo(repositoryId: string, manifestIds: string[]): Promise<number> {
+    const [row] = await this.db.query(
+      `SELECT coalesce(sum(b.size), 0) AS bytes FROM blobs b
+       WHERE b.digest IN (SELECT r.digest FROM manifest_references r WHERE r.manifest_id = ANY($2::uuid[]) AND r.kind = 'blob')
+         AND NOT EXISTS (SELECT 1 FROM repository_blobs rb WHERE rb.repository_id = $1 AND rb.digest = b.digest)`,
+      [repositoryId, manifestIds],
+    );
+    return Number(row.bytes);
+  }
+
   /**
    * The bytes the repository's blobs take, held until the transaction ends: pushes into a
    * repository with a quota check and add one after another, so two cannot both squeeze in.

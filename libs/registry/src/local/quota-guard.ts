@@ -21,12 +21,25 @@ export class QuotaGuard {
     if (!quota) return;
     const used = await this.usage.lockedBytes(repo.id);
     if (used + size <= quota || (await this.blobs.findLinked(repo.id, digest))) return;
-    throw new RegistryError(
-      'DENIED',
-      `${repo.key} is over its quota: blob ${digest} (${formatBytes(size)}) would take it to ${formatBytes(used + size)}, and its quota is ${formatBytes(quota)} (${formatBytes(used)} in use); delete images and run garbage collection, or raise quotaBytes`,
-      { quotaBytes: quota, usedBytes: used, blobBytes: size },
-    );
+    throw overQuota(repo, `blob ${digest}`, size, used, quota);
   }
+
+  /** The same for a promotion into `repo` of these manifests: what they bring that it lacks. */
+  async admitManifests(repo: RepositoryEntity, manifestIds: string[]): Promise<void> {
+    const quota = readLocalSettings(repo.settings).quotaBytes;
+    if (!quota) return;
+    const used = await this.usage.lockedBytes(repo.id);
+    const adding = await this.usage.bytesNewTo(repo.id, manifestIds);
+    if (used + adding > quota) throw overQuota(repo, 'the promoted image', adding, used, quota);
+  }
+}
+
+function overQuota(repo: RepositoryEntity, what: string, size: number, used: number, quota: number): RegistryError {
+  return new RegistryError(
+    'DENIED',
+    `${repo.key} is over its quota: ${what} (${formatBytes(size)}) would take it to ${formatBytes(used + size)}, and its quota is ${formatBytes(quota)} (${formatBytes(used)} in use); delete images and run garbage collection, or raise quotaBytes`,
+    { quotaBytes: quota, usedBytes: used, addingBytes: size },
+  );
 }
 
 /** Bytes for people: `1.5 GiB (1610612736 bytes)`. */
