@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { Digest, parseDigest } from '@wharf/oci';
-import { DriverBackedBlobStore } from '@wharf/storage';
+import { DriverBackedBlobStore, PathNotFoundError } from '@wharf/storage';
 import { S3StorageDriver } from '../libs/storage/src/driver/s3-storage.driver';
 import { describeStorageDriverConformance } from '../libs/storage/src/driver/storage-driver-conformance';
 import { CephRgw, startCephRgw } from './helpers/ceph-rgw';
@@ -25,8 +25,8 @@ afterAll(async () => {
   await rgw?.stop();
 });
 
-function driver(prefix: string): S3StorageDriver {
-  return new S3StorageDriver({ client, bucket, prefix, partBytes: 5 * MiB });
+function driver(prefix: string, copy?: { singleLimit: number; partBytes: number }): S3StorageDriver {
+  return new S3StorageDriver({ client, bucket, prefix, partBytes: 5 * MiB, copy });
 }
 
 describeStorageDriverConformance('s3 (Ceph RADOS Gateway)', async () => ({ driver: driver('conformance'), cleanup: async () => undefined }));
@@ -59,6 +59,21 @@ describe('s3 storage driver: multipart uploads', () => {
     await cancelled.write(Readable.from([randomBytes(6 * MiB)]));
     await cancelled.cancel();
     expect(await unfinished('uploads/')).toEqual([]);
+  });
+
+  it('moves a file beyond the single-copy limit as a multipart copy, whole (limits scaled down from 5 GiB and 1 GiB parts)', async () => {
+    const s3 = driver('copies', { singleLimit: 6 * MiB, partBytes: 5 * MiB });
+    const bytes = randomBytes(13 * MiB + 7);
+    const writer = await s3.writer('/source');
+    await writer.write(Readable.from([bytes]));
+    await writer.commit();
+    await s3.move('/source', '/target');
+    await expect(s3.stat('/source')).rejects.toBeInstanceOf(PathNotFoundError);
+    expect((await s3.stat('/target')).size).toBe(bytes.length);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await s3.reader('/target')) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
+    expect(await unfinished('copies/')).toEqual([]);
   });
 
   it('a new write of a key discards what an unfinished earlier one left', async () => {

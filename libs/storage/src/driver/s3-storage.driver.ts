@@ -38,6 +38,11 @@ export interface S3StorageOptions {
   prefix?: string;
   /** Bytes per multipart part (at least 5 MiB): what one writer holds in memory at most. */
   partBytes?: number;
+  /**
+   * Server-side copies (a commit's move): one CopyObject up to `singleLimit` bytes, beyond it a
+   * multipart copy in parts of `partBytes`. S3's own limits by default (5 GiB, 1 GiB parts).
+   */
+  copy?: { singleLimit: number; partBytes: number };
 }
 
 /**
@@ -52,6 +57,7 @@ export class S3StorageDriver extends StorageDriver {
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly partBytes: number;
+  private readonly copyLimits: { singleLimit: number; partBytes: number };
 
   constructor(options: S3StorageOptions) {
     super();
@@ -59,6 +65,7 @@ export class S3StorageDriver extends StorageDriver {
     this.bucket = options.bucket;
     this.prefix = options.prefix ? `${options.prefix.replace(/^\/+|\/+$/g, '')}/` : '';
     this.partBytes = Math.max(S3_MIN_PART_BYTES, options.partBytes ?? 8 * MiB);
+    this.copyLimits = options.copy ?? { singleLimit: SINGLE_COPY_LIMIT, partBytes: COPY_PART_BYTES };
   }
 
   async getContent(path: string): Promise<Buffer> {
@@ -140,7 +147,7 @@ export class S3StorageDriver extends StorageDriver {
     const { size } = await this.stat(source);
     const from = this.key(source);
     const to = this.key(destination);
-    if (size <= SINGLE_COPY_LIMIT) {
+    if (size <= this.copyLimits.singleLimit) {
       await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource: this.copySource(from) }));
     } else {
       await this.copyInParts(from, to, size);
@@ -181,8 +188,9 @@ export class S3StorageDriver extends StorageDriver {
     const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: to }));
     try {
       const parts: { PartNumber: number; ETag?: string }[] = [];
-      for (let start = 0, number = 1; start < size; start += COPY_PART_BYTES, number++) {
-        const end = Math.min(start + COPY_PART_BYTES, size) - 1;
+      const step = this.copyLimits.partBytes;
+      for (let start = 0, number = 1; start < size; start += step, number++) {
+        const end = Math.min(start + step, size) - 1;
         const res = await this.client.send(
           new UploadPartCopyCommand({ Bucket: this.bucket, Key: to, UploadId, PartNumber: number, CopySource: this.copySource(from), CopySourceRange: `bytes=${start}-${end}` }),
         );
