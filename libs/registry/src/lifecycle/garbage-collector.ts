@@ -31,7 +31,7 @@ const STALE_SECONDS = 30;
 
 /**
  * Online garbage collection, safe while pushes, mounts, promotions and pulls go on. Each kind is
- * swept in order (uploads, then links, then the blobs nothing links any more), in small batches
+ * swept in order (repository rules, uploads, then links, then the blobs nothing links any more), in small batches
  * that each lock what they delete; the protocol that keeps a concurrent push's blob is in
  * GcQueries.collectLinks and collectBlobs. One run at a time across all hosts (the `running`
  * row of gc_runs); a run killed midway leaves every step it took complete, and the next run

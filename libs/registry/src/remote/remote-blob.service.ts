@@ -217,7 +217,7 @@ export class RemoteBlobService {
       toClient.destroy(err);
     });
 
-    const done = this.cache(target, digest, uploadId, running.holder, toDisk, length, {
+    const done = this.cache(target, digest, uploadId, running, toDisk, length, {
       progress: (size) => progress.advance(size),
       verified: () => {
         verified();
@@ -289,7 +289,15 @@ export class RemoteBlobService {
    * runs as soon as they match, before the durable commit (fsync of the whole blob): the
    * clients have all they need then, and a commit that fails later costs only the cache entry.
    */
-  private async cache(target: RemoteTarget, digest: Digest, uploadId: string, holder: string, body: Readable, length: number | undefined, events: CacheEvents): Promise<BlobInfo> {
+  private async cache(
+    target: RemoteTarget,
+    digest: Digest,
+    uploadId: string,
+    running: RunningDownload,
+    body: Readable,
+    length: number | undefined,
+    events: CacheEvents,
+  ): Promise<BlobInfo> {
     try {
       await this.storage.appendUpload(uploadId, body, { expectedOffset: 0, expectedLength: length, onProgress: events.progress });
       await this.storage.verifyUpload(uploadId, digest);
@@ -297,7 +305,9 @@ export class RemoteBlobService {
       const { size } = await this.storage.commitUpload(uploadId, digest, undefined, (size, place) =>
         this.blobs.fenced(digest.value, size, async () => {
           await place();
-          await this.leases.linkIfHeld(target.repo.id, digest.value, holder);
+          await this.leases.linkIfHeld(target.repo.id, digest.value, running.holder);
+          // The lease is spent: a client arriving now follows this download to its end.
+          running.leased = false;
         }),
       );
       return { digest: digest.value, size };
