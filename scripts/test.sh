@@ -24,7 +24,7 @@ status=$?
 # two hosts on one database and one S3 bucket (Ceph RGW) behind HAProxy (test/helpers/scale-out-deployment.ts).
 scaled="$(mktemp -t wharf-jest-scale-out-XXXXXX.json)"
 if [ "$#" -eq 0 ]; then
-  WHARF_TEST_DEPLOYMENT=scale-out npx jest --runInBand --json --outputFile="$scaled" --selectProjects e2e \
+  WHARF_TEST_DEPLOYMENT=scale-out npx jest --runInBand --json --outputFile="$scaled" \
     test/manifests test/blobs-uploads test/listings-referrers test/names-errors test/clients test/remote-blobs test/remote-manifests test/remote-clients test/gc.e2e
   [ $? -eq 0 ] || status=1
 else
