@@ -46,6 +46,10 @@ export class RegistryDispatcher {
 
   async handle(req: Request, res: Response, prefix: string, repoKey?: string): Promise<void> {
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
+    // Pushed bytes never run as a page of this origin (which serves the UI and its session):
+    // no type sniffing, and a document here would be sandboxed with nothing allowed.
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
     const rest = req.path.length > prefix.length ? req.path.slice(prefix.length) : '';
     const route = parseRegistryRoute(rest, repoKey);
     const handler = this.table[route.kind][req.method];
