@@ -36,12 +36,24 @@ export class BlobQueries {
 
   /**
    * Of the given digests, those the repository links. Inside a transaction the links found stay
-   * (garbage collection waits for it to end): a manifest pushed with them refers to kept blobs.
+   * until it ends, so a manifest pushed with them refers to kept blobs: garbage collection takes
+   * only links older than its grace period, so those younger than `holdOlderThanSeconds` (half
+   * of it) are safe as found, and only older ones are locked (a lock writes the row: most
+   * pushes name layers uploaded moments before, and lock nothing).
    */
-  async linkedDigests(repositoryId: string, digests: string[]): Promise<Set<string>> {
+  async linkedDigests(repositoryId: string, digests: string[], holdOlderThanSeconds: number): Promise<Set<string>> {
     if (digests.length === 0) return new Set();
-    const rows = await this.db.query(`SELECT digest FROM repository_blobs WHERE repository_id = $1 AND digest = ANY($2) FOR KEY SHARE`, [repositoryId, digests]);
-    return new Set(rows.map((r: { digest: string }) => r.digest));
+    const rows: Array<{ digest: string; old: boolean }> = await this.db.query(
+      `SELECT digest, created_at < now() - make_interval(secs => $3) AS old FROM repository_blobs WHERE repository_id = $1 AND digest = ANY($2)`,
+      [repositoryId, digests, holdOlderThanSeconds],
+    );
+    const linked = new Set(rows.filter((row) => !row.old).map((row) => row.digest));
+    const old = rows.filter((row) => row.old).map((row) => row.digest);
+    if (old.length > 0) {
+      const held = await this.db.query(`SELECT digest FROM repository_blobs WHERE repository_id = $1 AND digest = ANY($2) FOR KEY SHARE`, [repositoryId, old]);
+      for (const row of held as Array<{ digest: string }>) linked.add(row.digest);
+    }
+    return linked;
   }
 
   /**

@@ -122,7 +122,7 @@ export class LocalManifestService {
     const blobDigests = [parsed.config, ...parsed.layers].filter((d): d is NonNullable<typeof d> => !!d && !(d.urls && d.urls.length > 0)).map((d) => d.digest);
     const childDigests = parsed.manifests.map((d) => d.digest);
     const [linked, children] = await Promise.all([
-      this.blobs.linkedDigests(repo.id, blobDigests),
+      this.blobs.linkedDigests(repo.id, blobDigests, this.config.gc.graceSeconds / 2),
       this.manifests.existingDigests(await this.images.findId(repo.id, image), childDigests),
     ]);
     const missingBlobs = [...new Set(blobDigests.filter((d) => !linked.has(d)))];
