@@ -7,6 +7,7 @@ import { ServerSettings1764900000000 } from './1764900000000-server-settings';
 import { GarbageCollection1765000000000 } from './1765000000000-garbage-collection';
 import { StorageUsage1765100000000 } from './1765100000000-storage-usage';
 import { PullTimes1765200000000 } from './1765200000000-pull-times';
+import { UiSessions1765300000000 } from './1765300000000-ui-sessions';
 
 /** Every migration, in order. Listed explicitly so the same list works from ts and from dist. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   GarbageCollection1765000000000,
   StorageUsage1765100000000,
   PullTimes1765200000000,
+  UiSessions1765300000000,
 ];

@@ -10,6 +10,7 @@ import { PromotionController } from './promotion/promotion.controller';
 import { DataDirProbe } from '@wharf/storage';
 import { HealthController } from './health/health.controller';
 import { GcController } from './system/gc.controller';
+import { SessionController } from './session/session.controller';
 import { StorageInfoController } from './system/storage-info.controller';
 import { ErrorResponder } from './errors/error-responder';
 import { NulFreeInputPipe } from './http/nul-free-input.pipe';
@@ -47,7 +48,7 @@ export class AppModule implements NestModule {
         SecurityModule,
       ],
       // Registry routes are not controllers: RegistryLane serves them ahead of Nest's router.
-      controllers: [HealthController, TokenController, RepositoriesController, V1DeletionsController, PromotionController, GcController, StorageInfoController],
+      controllers: [HealthController, TokenController, RepositoriesController, V1DeletionsController, PromotionController, GcController, StorageInfoController, SessionController],
       providers: [
         ErrorResponder,
         { provide: APP_FILTER, useClass: HttpExceptionFilter },

@@ -9,8 +9,9 @@ import { RegistryTokenService } from './registry-token.service';
 import { SigningKeyService } from './signing-key.service';
 import { TokenIssuer } from './token-issuer.service';
 import { SecretBox } from './secret-box';
+import { UiSessionService } from './ui-session.service';
 
-const EXPORTED = [Clock, PasswordHasher, LoginRateLimiter, SigningKeyService, RegistryTokenService, CredentialVerifier, AccessControl, TokenIssuer, SecretBox];
+const EXPORTED = [Clock, PasswordHasher, LoginRateLimiter, SigningKeyService, RegistryTokenService, CredentialVerifier, AccessControl, TokenIssuer, SecretBox, UiSessionService];
 
 /** Authentication and authorization: who is calling, and what they may do. */
 @Global()

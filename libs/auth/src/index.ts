@@ -21,3 +21,4 @@ export * from './admin/permissions.service';
 export * from './admin/access-tokens.service';
 export * from './security-admin.module';
 export * from './secret-box';
+export * from './ui-session.service';

@@ -44,6 +44,8 @@ export class WharfConfig {
   storage: 'filesystem' | 's3';
   /** Set when `storage` is `s3`. */
   s3?: S3Settings;
+  /** How long a web UI sign-in lasts. */
+  sessionTtlSeconds: number;
   /** Garbage collection: when it runs by itself, and what it leaves alone. */
   gc: GcSettings;
 
@@ -126,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WharfConfig {
   config.workers = workers(env, config.databaseUrl !== undefined, problems);
   storage(env, config, problems);
   config.gc = gc(env, problems);
+  config.sessionTtlSeconds = integer(env, 'WHARF_SESSION_TTL_SECONDS', 8 * 3600, 60, 30 * 86_400, problems);
 
   const publicUrl = env.WHARF_PUBLIC_URL?.trim();
   if (publicUrl) {

@@ -27,6 +27,7 @@ import { ServerSettingQueries } from './queries/server-setting.queries';
 import { GcQueries } from './queries/gc.queries';
 import { StorageUsageQueries } from './queries/storage-usage.queries';
 import { LifecycleQueries } from './queries/lifecycle.queries';
+import { UiSessionQueries } from './queries/ui-session.queries';
 
 const QUERIES = [
   RepositoryQueries,
@@ -48,6 +49,7 @@ const QUERIES = [
   GcQueries,
   StorageUsageQueries,
   LifecycleQueries,
+  UiSessionQueries,
 ];
 
 @Module({})

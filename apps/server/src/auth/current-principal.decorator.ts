@@ -1,9 +1,11 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { ANONYMOUS, Principal } from '@wharf/auth';
+import { ANONYMOUS, Principal, UiSession } from '@wharf/auth';
 
 declare module 'express-serve-static-core' {
   interface Request {
     principal?: Principal;
+    /** Set when the web UI's session cookie authenticated the request. */
+    uiSession?: UiSession;
   }
 }
 
