@@ -37,9 +37,8 @@ export class UiSessionService {
     const principal = await this.credentials.verifyLogin(username, password, clientAddress);
     const secret = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(24).toString('base64url');
-    const expiresAt = await this.sessions.create(hashOf(secret), principal.userId!, csrfToken, this.config.sessionTtlSeconds);
-    const session = await this.sessions.find(hashOf(secret));
-    return { id: session!.id, principal, csrfToken, expiresAt, secret };
+    const { id, expiresAt } = await this.sessions.create(hashOf(secret), principal.userId!, csrfToken, this.config.sessionTtlSeconds);
+    return { id, principal, csrfToken, expiresAt, secret };
   }
 
   /** The live session a cookie's secret belongs to, with its user re-checked; null when there is none. */

@@ -112,12 +112,16 @@ export class GcQueries {
 
   // --- upload sessions -------------------------------------------------------------------
 
-  /** Upload sessions idle longer than `maxIdleSeconds` (dry: counted, else deleted, a batch at a time); their ids. */
-  async expiredUploadSessions(maxIdleSeconds: number, limit: number, dryRun: boolean): Promise<string[]> {
-    const expired = `SELECT id FROM upload_sessions WHERE updated_at < now() - make_interval(secs => $1) ORDER BY updated_at LIMIT $2`;
-    const rows: Array<{ id: string }> = dryRun
-      ? await this.db.query(expired, [maxIdleSeconds, limit])
-      : returnedRows(await this.db.query(`DELETE FROM upload_sessions WHERE id IN (${expired} FOR UPDATE SKIP LOCKED) RETURNING id`, [maxIdleSeconds, limit]));
+  /** Deletes up to `limit` upload sessions idle longer than `maxIdleSeconds`; their ids. */
+  async collectExpiredUploadSessions(maxIdleSeconds: number, limit: number): Promise<string[]> {
+    const rows = returnedRows<{ id: string }>(
+      await this.db.query(
+        `DELETE FROM upload_sessions WHERE id IN (
+           SELECT id FROM upload_sessions WHERE updated_at < now() - make_interval(secs => $1) ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED
+         ) RETURNING id`,
+        [maxIdleSeconds, limit],
+      ),
+    );
     return rows.map((row) => row.id);
   }
 

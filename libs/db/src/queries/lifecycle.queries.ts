@@ -129,41 +129,34 @@ export class LifecycleQueries {
 
   /** A remote's cached manifests and blob links not pulled (nor cached) within `days`: counted, or deleted. */
   async evictUnpulled(repositoryId: string, days: number, dryRun: boolean): Promise<{ manifests: number; blobLinks: number }> {
-    const staleManifests = `FROM manifests m USING images i WHERE i.id = m.image_id AND i.repository_id = $1
+    const staleManifests = `manifests m WHERE m.image_id IN (SELECT id FROM images WHERE repository_id = $1)
       AND coalesce(m.last_pulled_at, m.created_at) < now() - make_interval(days => $2)`;
-    const staleLinks = `FROM repository_blobs WHERE repository_id = $1 AND coalesce(last_pulled_at, created_at) < now() - make_interval(days => $2)`;
+    const staleLinks = `repository_blobs WHERE repository_id = $1 AND coalesce(last_pulled_at, created_at) < now() - make_interval(days => $2)`;
     if (dryRun) {
-      const [row] = await this.db.query(
-        `SELECT (SELECT count(*) ${staleManifests.replace('USING images i WHERE i.id = m.image_id AND', 'JOIN images i ON i.id = m.image_id WHERE')})::int AS manifests,
-                (SELECT count(*) ${staleLinks})::int AS "blobLinks"`,
-        [repositoryId, days],
-      );
+      const [row] = await this.db.query(`SELECT (SELECT count(*) FROM ${staleManifests})::int AS manifests, (SELECT count(*) FROM ${staleLinks})::int AS "blobLinks"`, [
+        repositoryId,
+        days,
+      ]);
       return row;
     }
-    const manifests = returnedRows(await this.db.query(`DELETE ${staleManifests} RETURNING m.id`, [repositoryId, days]));
-    const links = returnedRows(await this.db.query(`DELETE ${staleLinks} RETURNING digest`, [repositoryId, days]));
+    const manifests = returnedRows(await this.db.query(`DELETE FROM ${staleManifests} RETURNING m.id`, [repositoryId, days]));
+    const links = returnedRows(await this.db.query(`DELETE FROM ${staleLinks} RETURNING digest`, [repositoryId, days]));
     return { manifests: manifests.length, blobLinks: links.length };
   }
 
   /**
    * A remote's cached blob links, least recently pulled first, beyond the first `maxBytes` of
-   * the most recently pulled: counted (dry), or deleted. What they take.
+   * the most recently pulled: counted (dry), or deleted. How many.
    */
-  async evictBeyond(repositoryId: string, maxBytes: number, dryRun: boolean): Promise<{ blobLinks: number; bytes: number }> {
+  async evictBeyond(repositoryId: string, maxBytes: number, dryRun: boolean): Promise<number> {
     const beyond = `
-      SELECT rb.digest, b.size FROM (
+      SELECT digest FROM (
         SELECT rb.digest, sum(b.size) OVER (ORDER BY coalesce(rb.last_pulled_at, rb.created_at) DESC, rb.digest) AS running
         FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest WHERE rb.repository_id = $1
-      ) rb JOIN blobs b ON b.digest = rb.digest WHERE rb.running > $2`;
-    const rows: Array<{ digest: string; size: string }> = dryRun
-      ? await this.db.query(beyond, [repositoryId, maxBytes])
-      : returnedRows(
-          await this.db.query(
-            `DELETE FROM repository_blobs d USING (${beyond}) x, blobs b WHERE d.repository_id = $1 AND d.digest = x.digest AND b.digest = d.digest RETURNING d.digest, b.size`,
-            [repositoryId, maxBytes],
-          ),
-        );
-    return { blobLinks: rows.length, bytes: rows.reduce((sum, row) => sum + Number(row.size), 0) };
+      ) x WHERE running > $2`;
+    if (dryRun) return (await this.db.query(beyond, [repositoryId, maxBytes])).length;
+    const deleted = await this.db.query(`DELETE FROM repository_blobs WHERE repository_id = $1 AND digest IN (${beyond}) RETURNING digest`, [repositoryId, maxBytes]);
+    return returnedRows(deleted).length;
   }
 
   /** Announces removed tags and manifests to every host's caches. */

@@ -23,17 +23,15 @@ const FOLD_BATCH = 5000;
 export class StorageUsageQueries {
   constructor(private readonly db: Db) {}
 
-  /** Per repository (of `ids`, or all): its images, manifests and tags, and the blobs it links with their bytes. */
-  async repositories(ids?: string[]): Promise<RepositoryUsageRow[]> {
+  /** Per repository: its images, manifests and tags, and the blobs it links with their bytes. */
+  async repositories(): Promise<RepositoryUsageRow[]> {
     const rows = await this.db.query(
       `SELECT r.key, r.rclass, (r.settings->>'quotaBytes')::bigint AS "quotaBytes", u.blobs, u.bytes, u.unique_bytes AS "uniqueBytes",
          (SELECT count(*) FROM images i WHERE i.repository_id = r.id) AS images,
          (SELECT count(*) FROM manifests m JOIN images i ON i.id = m.image_id WHERE i.repository_id = r.id) AS manifests,
          (SELECT count(*) FROM tags t JOIN images i ON i.id = t.image_id WHERE i.repository_id = r.id) AS tags
        FROM repositories r JOIN repository_usage u ON u.repository_id = r.id
-       WHERE $1::uuid[] IS NULL OR r.id = ANY($1::uuid[])
        ORDER BY r.key`,
-      [ids ?? null],
     );
     return rows.map((row: Record<string, string>) => ({
       key: row.key,

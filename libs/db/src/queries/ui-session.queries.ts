@@ -13,14 +13,14 @@ export interface UiSessionRow {
 export class UiSessionQueries {
   constructor(private readonly db: Db) {}
 
-  async create(secretHash: string, userId: string, csrfToken: string, ttlSeconds: number): Promise<Date> {
+  async create(secretHash: string, userId: string, csrfToken: string, ttlSeconds: number): Promise<{ id: string; expiresAt: Date }> {
     // Expired sessions of anyone go as new ones come: the table stays the size of those in use.
     await this.db.query(`DELETE FROM ui_sessions WHERE expires_at < now()`);
     const [row] = await this.db.query(
-      `INSERT INTO ui_sessions (secret_hash, user_id, csrf_token, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4)) RETURNING expires_at AS "expiresAt"`,
+      `INSERT INTO ui_sessions (secret_hash, user_id, csrf_token, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4)) RETURNING id, expires_at AS "expiresAt"`,
       [secretHash, userId, csrfToken, ttlSeconds],
     );
-    return row.expiresAt;
+    return row;
   }
 
   /** The live session with this secret hash, and its user's name. */

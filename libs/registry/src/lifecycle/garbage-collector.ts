@@ -5,6 +5,7 @@ import { WharfConfig } from '@wharf/config';
 import { Freed, GcQueries, GcRunRow, GcTrigger, StorageUsageQueries } from '@wharf/db';
 import { parseDigest } from '@wharf/oci';
 import { BlobStore } from '@wharf/storage';
+import { drain } from './drain';
 import { LifecycleResult, LifecycleRules } from './lifecycle-rules';
 
 /** What a run freed, or in a dry run would free, per kind (a dry run counts each kind as things stand). */
@@ -127,7 +128,7 @@ export class GarbageCollector implements BeforeApplicationShutdown {
     this.logger.log({ msg: 'garbage collection started', run: run.id, dryRun: run.dryRun, trigger: run.trigger });
     try {
       await progress('repository rules');
-      Object.assign(result, await this.rules.applyAll(run.dryRun, () => this.goOn()));
+      Object.assign(result, await this.rules.applyAll(run.dryRun, this.goOn));
       await progress('upload sessions');
       await this.uploadSessions(run.dryRun, result);
       await progress('stray uploads');
@@ -150,9 +151,9 @@ export class GarbageCollector implements BeforeApplicationShutdown {
   }
 
   /** Between batches: a run stops when its process shuts down, each batch it finished complete. */
-  private goOn(): void {
+  private readonly goOn = (): void => {
     if (this.stopping) throw new Error('Wharf is shutting down; the next run finishes the work');
-  }
+  };
 
   private async uploadSessions(dryRun: boolean, result: GcResult): Promise<void> {
     const maxIdle = this.config.gc.uploadMaxIdleSeconds;
@@ -160,14 +161,12 @@ export class GarbageCollector implements BeforeApplicationShutdown {
       result.uploadSessions.count = await this.queries.countExpiredUploadSessions(maxIdle);
       return;
     }
-    for (;;) {
-      this.goOn();
+    result.uploadSessions.count = await drain(async () => {
       // The session row goes first: a crash between the two leaves data without a session, which the stray sweep takes.
-      const ids = await this.queries.expiredUploadSessions(maxIdle, BATCH, false);
+      const ids = await this.queries.collectExpiredUploadSessions(maxIdle, BATCH);
       for (const id of ids) await this.store.deleteUpload(id);
-      result.uploadSessions.count += ids.length;
-      if (ids.length < BATCH) return;
-    }
+      return ids.length;
+    }, this.goOn);
   }
 
   /**
@@ -194,12 +193,7 @@ export class GarbageCollector implements BeforeApplicationShutdown {
       result.blobLinks.count = await this.queries.countCollectableLinks(grace);
       return;
     }
-    for (;;) {
-      this.goOn();
-      const deleted = await this.queries.collectLinks(grace, BATCH);
-      result.blobLinks.count += deleted;
-      if (deleted === 0) return;
-    }
+    result.blobLinks.count = await drain(() => this.queries.collectLinks(grace, BATCH), this.goOn);
   }
 
   private async blobs(dryRun: boolean, result: GcResult): Promise<void> {
@@ -207,15 +201,13 @@ export class GarbageCollector implements BeforeApplicationShutdown {
       result.blobs = await this.queries.countCollectableBlobs(this.config.gc.graceSeconds);
       return;
     }
-    for (;;) {
-      this.goOn();
+    result.blobs.count = await drain(async () => {
       const freed = await this.queries.collectBlobs(BATCH, async (digests) => {
         for (const digest of digests) await this.store.delete(parseDigest(digest));
       });
-      result.blobs.count += freed.count;
       result.blobs.bytes += freed.bytes;
-      if (freed.count === 0) return;
-    }
+      return freed.count;
+    }, this.goOn);
   }
 }
 

@@ -18,6 +18,8 @@ export class GcScheduler implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly logger = new Logger('GcScheduler');
   private timer?: NodeJS.Timeout;
   private checking?: Promise<void>;
+  /** The installation's first start, read once: it never changes. */
+  private since?: Date;
 
   constructor(
     private readonly collector: GarbageCollector,
@@ -47,7 +49,8 @@ export class GcScheduler implements OnApplicationBootstrap, OnApplicationShutdow
   private async runIfDue(schedule: string): Promise<void> {
     const due = CronExpressionParser.parse(schedule, { tz: 'UTC', currentDate: new Date() }).prev().toDate();
     // The schedule counts from the installation's first start: a new one does not run at once for yesterday's time.
-    const since = new Date(await this.settings.getOrSet('gc_schedule_since', new Date().toISOString()));
+    this.since ??= new Date(await this.settings.getOrSet('gc_schedule_since', new Date().toISOString()));
+    const since = this.since;
     const last = await this.queries.lastScheduledStart();
     if (due < since || (last && last >= due)) return;
     if (await this.collector.runScheduled()) this.logger.log({ msg: 'scheduled garbage collection ran', due: due.toISOString() });

@@ -1,8 +1,9 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { AccessControl, Principal } from '@wharf/auth';
-import { LifecycleQueries, RepositoryRow, TagRow } from '@wharf/db';
+import { LifecycleQueries, RepositoryQueries, RepositoryRow, TagRow } from '@wharf/db';
 import { readLocalSettings } from '../kinds/local-settings';
 import { readRemoteSettings } from '../remote/remote-settings';
+import { drain } from './drain';
 import { PullRecorder } from './pull-recorder';
 import { tagsToRemove } from './retention-policy';
 
@@ -35,6 +36,7 @@ export class LifecycleRules {
     private readonly queries: LifecycleQueries,
     private readonly pulls: PullRecorder,
     private readonly access: AccessControl,
+    private readonly repositories: RepositoryQueries,
   ) {}
 
   /** Every repository's rules, in the order a garbage collection runs them. */
@@ -57,7 +59,7 @@ export class LifecycleRules {
         result.remoteCache.manifests += evicted.manifests;
         result.remoteCache.blobLinks += evicted.blobLinks;
       }
-      if (maxCacheBytes > 0) result.remoteCache.blobLinks += (await this.queries.evictBeyond(repo.id, maxCacheBytes, dryRun)).blobLinks;
+      if (maxCacheBytes > 0) result.remoteCache.blobLinks += await this.queries.evictBeyond(repo.id, maxCacheBytes, dryRun);
     }
     if (!dryRun) await this.queries.changed();
     return result;
@@ -66,8 +68,8 @@ export class LifecycleRules {
   /** One repository's retention on demand (needs manage on it). */
   async retainNow(principal: Principal, key: string, dryRun: boolean): Promise<RetentionOutcome> {
     await this.access.require(principal, key, 'manage');
-    const repo = (await this.queries.repositories('local')).find((candidate) => candidate.key === key);
-    if (!repo) throw new NotFoundException(`${key} is not a local repository: retention applies to local repositories`);
+    const repo = await this.repositories.findByKey(key);
+    if (repo?.rclass !== 'local') throw new NotFoundException(`${key} is not a local repository: retention applies to local repositories`);
     await this.pulls.flush();
     const outcome = await this.retain(repo, dryRun);
     if (!dryRun) await this.queries.changed();
@@ -95,20 +97,13 @@ export class LifecycleRules {
     if (!dryRun && removed.length > 0) {
       const tagged = [...new Set(removed.map((tag) => tag.digest))];
       const digests = [...tagged, ...(await this.queries.dependents(repo.id, tagged))];
-      outcome.manifestsRemoved = await this.sweep(() => this.queries.collectUntagged(repo.id, 0, BATCH, digests));
+      outcome.manifestsRemoved = await drain(() => this.queries.collectUntagged(repo.id, 0, BATCH, digests));
     }
     return outcome;
   }
 
   private async untagged(repositoryId: string, ageSeconds: number, dryRun: boolean): Promise<number> {
     if (dryRun) return this.queries.countUntagged(repositoryId, ageSeconds);
-    return this.sweep(() => this.queries.collectUntagged(repositoryId, ageSeconds, BATCH));
-  }
-
-  /** Runs a batch until one takes nothing: an index taken frees its children for the next. */
-  private async sweep(batch: () => Promise<number>): Promise<number> {
-    let total = 0;
-    for (let taken = await batch(); taken > 0; taken = await batch()) total += taken;
-    return total;
+    return drain(() => this.queries.collectUntagged(repositoryId, ageSeconds, BATCH));
   }
 }

@@ -24,7 +24,7 @@ export class LocalBlobService {
    */
   async stat(repo: RepositoryEntity, digest: string): Promise<BlobInfo> {
     const value = parseDigest(digest).value;
-    const linked = await this.blobs.findLinkedRenewing(repo.id, value, this.config.gc.graceSeconds / 2);
+    const linked = await this.reliedOn(repo, value);
     if (!linked) throw new RegistryError('BLOB_UNKNOWN', `blob ${value} not found in ${repo.key}`);
     return { digest: value, size: linked.size };
   }
@@ -45,7 +45,7 @@ export class LocalBlobService {
     // Within one repository (docker manifest push mounts between images) the blob is there or not,
     // like a HEAD; holding the link and then renewing it would deadlock two such mounts at once.
     if (source.id === target.id) {
-      const linked = await this.blobs.findLinkedRenewing(target.id, value, this.config.gc.graceSeconds / 2);
+      const linked = await this.reliedOn(target, value);
       return linked && { digest: value, size: linked.size };
     }
     return this.db.transaction(async () => {
@@ -55,5 +55,10 @@ export class LocalBlobService {
       await this.blobs.link(target.id, value);
       return { digest: value, size: linked.size };
     });
+  }
+
+  /** The blob's link, renewed once half of garbage collection's grace period has passed: the caller is about to rely on it. */
+  private reliedOn(repo: RepositoryEntity, digest: string): Promise<{ size: number } | null> {
+    return this.blobs.findLinkedRenewing(repo.id, digest, this.config.gc.graceSeconds / 2);
   }
 }
