@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the server (`nest build`) unless dist/ was built from these very sources, so a second
+# Builds the server and the web UI (`npm run build`: nest build, then vite build into dist/web) unless dist/ was built from these very sources, so a second
 # `npm start` does not spend half a minute rebuilding what it has.
 #
 # The sources' fingerprint is every build input's path, size and modification time (apps, libs,
@@ -38,5 +38,5 @@ if [ -f dist/apps/server/src/main.js ] && [ -f "$stamp" ] && [ "$(cat "$stamp")"
 fi
 echo "build: $([ -f "$stamp" ] && echo 'the sources changed since the last build' || echo 'no finished build of these sources'), building" >&2
 rm -f "$stamp"
-npx nest build
+npm run build --silent
 printf '%s\n' "$current" > "$stamp"

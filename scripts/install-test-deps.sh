@@ -3,7 +3,8 @@
 # docker-registry (CNCF Distribution, the reference upstream), jq (the README's pipeline) and
 # Ceph's monitor, OSD and RADOS Gateway with ceph-common (ceph, radosgw-admin, monmaptool): the
 # real S3 the S3 storage driver is tested against (test/helpers/ceph-rgw.ts runs them); and
-# HAProxy, the load balancer in front of several Wharf hosts (test/helpers/load-balancer.ts).
+# HAProxy, the load balancer in front of several Wharf hosts (test/helpers/load-balancer.ts); and
+# Chromium, the real browser the web UI suite drives with playwright-core (no browser download).
 # The docker CLI is expected on the machine (it needs no daemon for login and manifest commands).
 set -euo pipefail
 missing=()
@@ -12,6 +13,7 @@ command -v podman >/dev/null || missing+=(podman)
 command -v docker-registry >/dev/null || missing+=(docker-registry)
 command -v jq >/dev/null || missing+=(jq)
 command -v haproxy >/dev/null || missing+=(haproxy)
+command -v chromium >/dev/null || missing+=(chromium)
 command -v ceph-mon >/dev/null || missing+=(ceph-mon)
 command -v ceph-osd >/dev/null || missing+=(ceph-osd)
 command -v radosgw >/dev/null || missing+=(radosgw)

@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-test-deps.sh || { echo "installing test dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
 bash scripts/ensure-node-modules.sh || { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
-# The cluster suite runs the built server (node dist/.../main.js), as users do.
-npx nest build || { echo "the build failed"; echo "0 passed, 1 failed"; exit 1; }
+main.js), as users do.$/main.js), as users do.
+npm run build --silent || { echo "the build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 # Each e2e suite creates (and drops) its own database through this admin connection.
 export WHARF_TEST_PG_ADMIN_URL="${WHARF_TEST_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"

@@ -12,6 +12,7 @@ import { setupOpenApi } from './http/openapi';
 import { requestBodyParser } from './http/request-body-parser';
 import { RegistryLane } from './registry/registry-lane';
 import { JsonLogger } from './logging/json-logger';
+import { WebUi } from './web/web-ui';
 
 // For main.ts, which loads the application (and @wharf/db) only once it knows it needs it: the
 // build rewrites the path alias of static imports only.
@@ -64,7 +65,7 @@ export async function startWharf(config: WharfConfig, logger = new JsonLogger(co
       // of Nest ending the process with a line that has lost the reason.
       abortOnError: false,
     });
-    configureHttp(app);
+    configureHttp(app, config);
     const server = await app.listen(config.port, config.host);
     // Blob uploads can be long and slow; Node's default 5-minute request timeout would cut them.
     server.requestTimeout = 0;
@@ -93,7 +94,7 @@ export async function startWharf(config: WharfConfig, logger = new JsonLogger(co
   }
 }
 
-function configureHttp(app: NestExpressApplication): void {
+function configureHttp(app: NestExpressApplication, config: WharfConfig): void {
   app.set('trust proxy', 'loopback');
   app.set('etag', false);
   app.disable('x-powered-by');
@@ -103,6 +104,7 @@ function configureHttp(app: NestExpressApplication): void {
   // Registry bodies (blobs, manifests) are streamed by their handlers, which the lane reached
   // first; the token endpoint takes a form, the REST API JSON.
   app.use(requestBodyParser());
+  new WebUi(config.uiDir ?? WebUi.defaultDir()).attach(app.getHttpAdapter().getInstance());
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   setupOpenApi(app);
   // No enableShutdownHooks: main.ts stops on signals through RunningWharf.close, which also

@@ -44,6 +44,8 @@ export class WharfConfig {
   storage: 'filesystem' | 's3';
   /** Set when `storage` is `s3`. */
   s3?: S3Settings;
+  /** The built web UI; unset: dist/web of this installation. */
+  uiDir?: string;
   /** How long a web UI sign-in lasts. */
   sessionTtlSeconds: number;
   /** Garbage collection: when it runs by itself, and what it leaves alone. */
@@ -96,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WharfConfig {
   config.port = integer(env, 'PORT', 8080, 0, 65535, problems);
   config.host = env.WHARF_HOST?.trim() || '0.0.0.0';
   config.dataDir = path.resolve(env.WHARF_DATA_DIR?.trim() || './data');
+  if (env.WHARF_UI_DIR?.trim()) config.uiDir = path.resolve(env.WHARF_UI_DIR.trim());
   config.maxManifestBytes = integer(env, 'WHARF_MAX_MANIFEST_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024, problems);
 
   config.shutdownGraceSeconds = integer(env, 'WHARF_SHUTDOWN_GRACE_SECONDS', 10, 0, 3600, problems);

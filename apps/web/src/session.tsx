@@ -1,0 +1,55 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { ReactNode, createContext, useContext } from 'react';
+import { ApiError, get, send, setCsrfToken } from './api/client';
+import type { SessionView } from './api/types';
+
+interface Session {
+  /** The signed-in user, or null for anonymous. */
+  user: SessionView | null;
+  loading: boolean;
+  signIn(username: string, password: string): Promise<void>;
+  signOut(): Promise<void>;
+}
+
+const SessionContext = createContext<Session | null>(null);
+
+async function currentSession(): Promise<SessionView | null> {
+  try {
+    return await get<SessionView>('/api/session');
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return null;
+    throw err;
+  }
+}
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const queries = useQueryClient();
+  const session = useQuery({ queryKey: ['session'], queryFn: currentSession, staleTime: Number.POSITIVE_INFINITY });
+  const user = session.data ?? null;
+  setCsrfToken(user?.csrfToken);
+
+  const value: Session = {
+    user,
+    loading: session.isPending,
+    async signIn(username, password) {
+      const signedIn = await send<SessionView>('POST', '/api/session', { username, password });
+      setCsrfToken(signedIn.csrfToken);
+      // Every answer may differ for the new user: forget them all.
+      queries.clear();
+      queries.setQueryData(['session'], signedIn);
+    },
+    async signOut() {
+      await send('DELETE', '/api/session');
+      setCsrfToken(undefined);
+      queries.clear();
+      queries.setQueryData(['session'], null);
+    },
+  };
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+export function useSession(): Session {
+  const session = useContext(SessionContext);
+  if (!session) throw new Error('useSession outside SessionProvider');
+  return session;
+}

@@ -1,0 +1,18 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+// The UI is served by Wharf under /ui/ (apps/server/src/web), from dist/web.
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: '/ui/',
+  // JSX without a framework plugin: no fast refresh is needed for a build served by the server.
+  oxc: { jsx: { runtime: 'automatic' } },
+  build: {
+    outDir: fileURLToPath(new URL('../../dist/web', import.meta.url)),
+    emptyOutDir: true,
+    // The size of the first view is checked by test/web-ui.e2e-spec.ts from this manifest.
+    manifest: true,
+    chunkSizeWarningLimit: 400,
+  },
+  server: { proxy: { '/api': 'http://127.0.0.1:8080', '/v2': 'http://127.0.0.1:8080' } },
+});
