@@ -28,21 +28,24 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const user = session.data ?? null;
   setCsrfToken(user?.csrfToken);
 
+  // Every other answer may differ for the new user. (clear() would also drop the session query
+  // its observer here watches, which would then miss the new session.)
+  const forgetAnswers = () => queries.resetQueries({ predicate: (query) => query.queryKey[0] !== 'session' });
+
   const value: Session = {
     user,
     loading: session.isPending,
     async signIn(username, password) {
       const signedIn = await send<SessionView>('POST', '/api/session', { username, password });
       setCsrfToken(signedIn.csrfToken);
-      // Every answer may differ for the new user: forget them all.
-      queries.clear();
       queries.setQueryData(['session'], signedIn);
+      await forgetAnswers();
     },
     async signOut() {
       await send('DELETE', '/api/session');
       setCsrfToken(undefined);
-      queries.clear();
       queries.setQueryData(['session'], null);
+      await forgetAnswers();
     },
   };
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;

@@ -13,4 +13,14 @@ export function registryChallenge(config: WharfConfig, req: Request, scope?: str
   return `Bearer ${parts.join(',')}`;
 }
 
-export const API_CHALLENGE = 'Basic realm="Wharf", charset="UTF-8"';
+const API_CHALLENGE = 'Basic realm="Wharf", charset="UTF-8"';
+
+/**
+ * `WWW-Authenticate` for the REST API. The web UI marks its calls `X-Requested-With:
+ * XMLHttpRequest` (as Spring Security and Rails read it): a Basic challenge there would make the
+ * browser open its own password dialog over the page, so those get a scheme browsers do not
+ * prompt for, naming the UI's sign-in.
+ */
+export function apiChallenge(req: Request): string {
+  return req.get('x-requested-with') === 'XMLHttpRequest' ? 'Session realm="Wharf", sign-in="/api/session"' : API_CHALLENGE;
+}

@@ -3,7 +3,7 @@ import { HttpException, Injectable, Logger } from '@nestjs/common';
 import { Request, Response } from 'express';
 import { WharfConfig } from '@wharf/config';
 import { ERROR_CATALOGUE, RegistryError } from '@wharf/oci';
-import { API_CHALLENGE, registryChallenge } from '../auth/challenge';
+import { apiChallenge, registryChallenge } from '../auth/challenge';
 import { isRegistryPath } from '../registry/registry-paths';
 
 /**
@@ -39,7 +39,7 @@ export class ErrorResponder {
     const registry = isRegistryPath(req.path);
     if (error.status === 401 && !res.get('WWW-Authenticate')) {
       // A 401 always tells the client how to authenticate.
-      res.set('WWW-Authenticate', registry ? registryChallenge(this.config, req) : API_CHALLENGE);
+      res.set('WWW-Authenticate', registry ? registryChallenge(this.config, req) : apiChallenge(req));
     }
     if (registry) {
       res.set('Docker-Distribution-API-Version', 'registry/2.0');

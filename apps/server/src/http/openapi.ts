@@ -18,7 +18,7 @@ changing an account need a password login, so those operations declare Basic onl
 Without credentials a request is anonymous; operations marked with no security need none.
 
 **Errors** are \`application/problem+json\` (\`status\`, \`title\`, \`detail\`, and \`errors\` listing
-each failed field); a 401 carries \`WWW-Authenticate: Basic realm="Wharf"\`, a 429 \`Retry-After\`.
+each failed field); a 401 carries \`WWW-Authenticate: Basic realm="Wharf"\` (\`Session realm="Wharf"\` for calls marked \`X-Requested-With: XMLHttpRequest\`, as the web UI's are, so browsers open no password dialog), a 429 \`Retry-After\`.
 The token endpoint belongs to the registry protocol and answers errors in its envelope instead.`;
 
 /**

@@ -28,7 +28,12 @@ export class WebUi {
   }
 
   attach(app: Express): void {
-    app.get(['/', '/ui'], (_req, res) => res.redirect(302, WebUi.BASE));
+    // Exact paths: Express routes would also take `/ui/` for `/ui` and loop.
+    app.use((req, res, next) => {
+      const pathname = req.url.split('?')[0];
+      if ((req.method === 'GET' || req.method === 'HEAD') && (pathname === '/' || pathname === '/ui')) res.redirect(302, WebUi.BASE);
+      else next();
+    });
     const indexFile = path.join(this.dir, 'index.html');
     // Hashed file names: a build never changes what a name holds, so browsers may keep them.
     app.use(
