@@ -4,7 +4,7 @@ import { PassportModule } from '@nestjs/passport';
 import { AuthModule } from '@wharf/auth';
 import { ConfigModule, WharfConfig } from '@wharf/config';
 import { DatabaseModule } from '@wharf/db';
-import { RegistryModule } from '@wharf/registry';
+import { RegistryModule, RepositoryBrowseService } from '@wharf/registry';
 import { PromotionModule } from '@wharf/promotion';
 import { PromotionController } from './promotion/promotion.controller';
 import { DataDirProbe } from '@wharf/storage';
@@ -12,6 +12,8 @@ import { HealthController } from './health/health.controller';
 import { GcController } from './system/gc.controller';
 import { SessionController } from './session/session.controller';
 import { StorageInfoController } from './system/storage-info.controller';
+import { SystemInfoController } from './system/system-info.controller';
+import { SystemInfoService } from './system/system-info.service';
 import { ErrorResponder } from './errors/error-responder';
 import { NulFreeInputPipe } from './http/nul-free-input.pipe';
 import { HttpExceptionFilter } from './errors/http-exception.filter';
@@ -48,7 +50,17 @@ export class AppModule implements NestModule {
         SecurityModule,
       ],
       // Registry routes are not controllers: RegistryLane serves them ahead of Nest's router.
-      controllers: [HealthController, TokenController, RepositoriesController, V1DeletionsController, PromotionController, GcController, StorageInfoController, SessionController],
+      controllers: [
+        HealthController,
+        TokenController,
+        RepositoriesController,
+        V1DeletionsController,
+        PromotionController,
+        GcController,
+        StorageInfoController,
+        SystemInfoController,
+        SessionController,
+      ],
       providers: [
         ErrorResponder,
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
@@ -67,6 +79,9 @@ export class AppModule implements NestModule {
         BlobsHandler,
         UploadsHandler,
         ListingsHandler,
+        // The browse listings and system info serve the REST API only: provided here, beside their controllers.
+        RepositoryBrowseService,
+        SystemInfoService,
       ],
     };
   }

@@ -18,3 +18,5 @@ export * from './lifecycle/lifecycle-rules';
 export { QuotaGuard } from './local/quota-guard';
 export type { RetentionPolicy, RetentionRule } from './lifecycle/retention-policy';
 export { SIGNATURE_ARTIFACT_TYPES } from './local/local-manifest.service';
+export * from './admin/repository-browse.service';
+export * from './admin/image-config';

@@ -1,14 +1,26 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Principal } from '@wharf/auth';
-import { LifecycleRules, ManifestView, ManifestViewService, RepositoryAdminService, RepositoryView, ResolutionView, RetentionOutcome } from '@wharf/registry';
+import {
+  ImageDeletionService,
+  ImagePage,
+  LifecycleRules,
+  ManifestView,
+  ManifestViewService,
+  RepositoryAdminService,
+  RepositoryBrowseService,
+  RepositoryView,
+  ResolutionView,
+  RetentionOutcome,
+  TagPage,
+} from '@wharf/registry';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { ApiOptionalCredentials } from '../http/api-security.decorator';
 import { GcRequestDto, RetentionOutcomeDto } from '../system/gc.dto';
 import { RepositoryKeyPipe } from './repository-key.pipe';
-import { CachePurgeQuery, RepositoryDto, RepositoryListQuery, RepositoryUpdateDto, ResolveQuery } from './repository.dto';
-import { CachePurgeResultDto, ManifestViewDto, RepositoryViewDto, ResolutionViewDto } from './repository-view.dto';
+import { CachePurgeQuery, ImageListQuery, ImageQuery, RepositoryDto, RepositoryListQuery, RepositoryUpdateDto, ResolveQuery, TagListQuery, TagQuery } from './repository.dto';
+import { CachePurgeResultDto, ImagePageDto, ManifestViewDto, RepositoryViewDto, ResolutionViewDto, TagPageDto } from './repository-view.dto';
 
 @ApiTags('repositories')
 @Controller('api/repositories')
@@ -17,10 +29,12 @@ export class RepositoriesController {
     private readonly admin: RepositoryAdminService,
     private readonly manifests: ManifestViewService,
     private readonly lifecycle: LifecycleRules,
+    private readonly browse: RepositoryBrowseService,
+    private readonly deletions: ImageDeletionService,
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'List the repositories the caller may read, optionally of one class' })
+  @ApiOperation({ summary: 'List the repositories the caller may read, optionally of one class, each with what the caller may do to it' })
   @ApiOptionalCredentials()
   @ApiOkResponse({ type: RepositoryViewDto, isArray: true })
   @ApiProblems(400, 401, 429)
@@ -29,7 +43,7 @@ export class RepositoriesController {
   }
 
   @Get(':key')
-  @ApiOperation({ summary: 'One repository (needs read on it)' })
+  @ApiOperation({ summary: 'One repository (needs read on it), with what the caller may do to it' })
   @ApiOptionalCredentials()
   @ApiOkResponse({ type: RepositoryViewDto })
   @ApiProblems(401, 404, 429)
@@ -71,6 +85,50 @@ export class RepositoriesController {
   @ApiProblems(400, 401, 404, 429)
   manifest(@CurrentPrincipal() principal: Principal, @Param('key', RepositoryKeyPipe) key: string, @Query() query: ResolveQuery): Promise<ManifestView> {
     return this.manifests.view(principal, key, query.image, query.reference);
+  }
+
+  @Get(':key/images')
+  @ApiOperation({
+    summary: 'A page of the images held (with at least one manifest), by name in byte order: tag counts and last change (needs read)',
+    description:
+      'A virtual lists the names its members the caller may read hold, each with the members holding it in resolution order and their tags summed. Page with `after` = the `next` of the previous page.',
+  })
+  @ApiOptionalCredentials()
+  @ApiOkResponse({ type: ImagePageDto })
+  @ApiProblems(400, 401, 404, 429)
+  images(@CurrentPrincipal() principal: Principal, @Param('key', RepositoryKeyPipe) key: string, @Query() query: ImageListQuery): Promise<ImagePage> {
+    return this.browse.images(principal, key, query);
+  }
+
+  @Delete(':key/images')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete an image with all its tags and manifests (needs delete; push rules apply; a virtual deletes in its deployment target)' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiProblems(400, 401, 403, 404, 429)
+  deleteImage(@CurrentPrincipal() principal: Principal, @Param('key', RepositoryKeyPipe) key: string, @Query() query: ImageQuery): Promise<void> {
+    return this.deletions.deleteImage(principal, key, query.image);
+  }
+
+  @Get(':key/tags')
+  @ApiOperation({
+    summary: "A page of an image's tags, by name in byte order: digest, size, platforms, when pushed (needs read)",
+    description:
+      'A virtual lists the tags of its members the caller may read, each from the member a pull would take it from. A remote lists what it has cached. 404 when the image is not there. Page with `after` = the `next` of the previous page.',
+  })
+  @ApiOptionalCredentials()
+  @ApiOkResponse({ type: TagPageDto })
+  @ApiProblems(400, 401, 404, 429)
+  tags(@CurrentPrincipal() principal: Principal, @Param('key', RepositoryKeyPipe) key: string, @Query() query: TagListQuery): Promise<TagPage> {
+    return this.browse.tags(principal, key, query.image, query);
+  }
+
+  @Delete(':key/tags')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a tag; its manifest stays (needs delete; push rules apply; a virtual deletes in its deployment target)' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiProblems(400, 401, 403, 404, 429)
+  deleteTag(@CurrentPrincipal() principal: Principal, @Param('key', RepositoryKeyPipe) key: string, @Query() query: TagQuery): Promise<void> {
+    return this.deletions.deleteTag(principal, key, query.image, query.tag);
   }
 
   @Post(':key/retention')

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, IsUrl, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Type } from 'class-transformer';
 import { IMAGE_NAME, REPOSITORY_KEY } from '@wharf/oci';
 import { MAX_UNIQUE_TAGS_LIMIT, RetentionPolicy } from '@wharf/registry';
 
@@ -228,4 +229,63 @@ export class ResolveQuery {
   @IsString()
   @Length(1, 200)
   reference: string;
+}
+
+const LIMIT_RULE = { description: 'At most this many', type: 'integer', default: 50, minimum: 1, maximum: 500 } as const;
+
+export class ImageListQuery {
+  @ApiPropertyOptional({ description: 'Only image names containing this, in any case', example: 'app' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  q?: string;
+
+  @ApiPropertyOptional({ description: 'Names after this one, in byte order: the `next` of the previous page', example: 'team/app' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  after?: string;
+
+  @ApiPropertyOptional(LIMIT_RULE)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+}
+
+export class TagListQuery {
+  @ApiProperty({ description: 'Image name within the repository', example: 'team/app' })
+  @IsString()
+  @Length(1, 255)
+  image: string;
+
+  @ApiPropertyOptional({ description: 'Tags after this one, in byte order: the `next` of the previous page', example: '1.4' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  after?: string;
+
+  @ApiPropertyOptional(LIMIT_RULE)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+}
+
+export class ImageQuery {
+  @ApiProperty({ description: 'Image name within the repository', example: 'team/app' })
+  @IsString()
+  @Length(1, 255)
+  image: string;
+}
+
+export class TagQuery extends ImageQuery {
+  @ApiProperty({ description: 'The tag', example: '1.4' })
+  @IsString()
+  @Length(1, 128)
+  tag: string;
 }

@@ -34,6 +34,15 @@ export interface ReferrerRow {
   annotations: Record<string, string> | null;
 }
 
+/** A manifest's bytes, found by its image and digest. */
+export interface ManifestContentRow {
+  imageId: string;
+  digest: string;
+  mediaType: string;
+  size: number;
+  content: Buffer;
+}
+
 const MANIFEST_COLUMNS = `m.id, m.digest, m.media_type AS "mediaType", m.size, m.content`;
 
 @Injectable()
@@ -135,6 +144,17 @@ export class ManifestQueries {
        WHERE i.repository_id = $1 AND i.name = $2 AND m.subject_digest = $3 ${filter}
        ORDER BY m.created_at, m.digest`,
       params,
+    );
+  }
+
+  /** The manifests found of the (image, digest) pairs, in no particular order; absent ones are left out. */
+  async contents(wanted: Array<{ imageId: string; digest: string }>): Promise<ManifestContentRow[]> {
+    if (wanted.length === 0) return [];
+    return this.db.query(
+      `SELECT m.image_id AS "imageId", m.digest, m.media_type AS "mediaType", m.size, m.content
+       FROM unnest($1::uuid[], $2::varchar[]) AS w(image_id, digest)
+       JOIN manifests m ON m.image_id = w.image_id AND m.digest = w.digest`,
+      [wanted.map((each) => each.imageId), wanted.map((each) => each.digest)],
     );
   }
 }

@@ -47,6 +47,21 @@ export class StorageUsageQueries {
   }
 
   /**
+   * Per repository of `repositoryIds`: its images and the bytes of the blobs it links, each once,
+   * as of the last fold (every 15 seconds). Images are counted as rows, on the (repository_id,
+   * name) index alone: an image whose manifests were all deleted counts until it is deleted.
+   */
+  async summaries(repositoryIds: string[]): Promise<Map<string, { images: number; bytes: number }>> {
+    if (repositoryIds.length === 0) return new Map();
+    const rows = await this.db.query(
+      `SELECT u.repository_id AS id, u.bytes, (SELECT count(*) FROM images i WHERE i.repository_id = u.repository_id) AS images
+       FROM repository_usage u WHERE u.repository_id = ANY($1::uuid[])`,
+      [repositoryIds],
+    );
+    return new Map(rows.map((row: Record<string, string>) => [row.id, { images: Number(row.images), bytes: Number(row.bytes) }]));
+  }
+
+  /**
    * Folds the changes pushes and deletions recorded into the counters. `wait`: behind a fold
    * running elsewhere (then the counters include everything committed before this call);
    * otherwise a fold already running is enough.

@@ -5,6 +5,16 @@ import { Page } from './image.queries';
 import { boundWithoutNul } from './nul-free';
 import { ChangeFeed } from '../change-feed';
 
+/** A tag as the browse listing shows it, with what it points at (not the manifest's bytes). */
+export interface TagSummaryRow {
+  name: string;
+  imageId: string;
+  digest: string;
+  mediaType: string;
+  size: number;
+  updatedAt: Date;
+}
+
 @Injectable()
 export class TagQueries {
   constructor(
@@ -70,5 +80,30 @@ export class TagQueries {
     }
     const rows = await this.db.query(`SELECT name FROM tags WHERE image_id = $1 ${after} ORDER BY name COLLATE "C" ${limit}`, params);
     return rows.map((r: { name: string }) => r.name);
+  }
+
+  /**
+   * Each image's first `limit` tags after `after`, byte order, with the manifests they point at:
+   * ordered by name, then by the image's place in `imageIds` (a virtual's resolution order).
+   */
+  async browse(imageIds: string[], page: { after?: string; limit: number }): Promise<TagSummaryRow[]> {
+    if (imageIds.length === 0) return [];
+    const params: unknown[] = [imageIds, page.limit];
+    let after = '';
+    if (page.after !== undefined) {
+      params.push(boundWithoutNul(page.after));
+      after = `AND t.name COLLATE "C" > $${params.length}`;
+    }
+    return this.db.query(
+      `SELECT x.* FROM unnest($1::uuid[]) WITH ORDINALITY AS im(id, pos)
+       CROSS JOIN LATERAL (
+         SELECT t.name, t.image_id AS "imageId", m.digest, m.media_type AS "mediaType", m.size, t.updated_at AS "updatedAt"
+         FROM tags t JOIN manifests m ON m.id = t.manifest_id
+         WHERE t.image_id = im.id ${after}
+         ORDER BY t.name COLLATE "C" LIMIT $2
+       ) x
+       ORDER BY x.name COLLATE "C", im.pos`,
+      params,
+    );
   }
 }

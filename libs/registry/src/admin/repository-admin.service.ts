@@ -1,6 +1,6 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { AccessControl, Principal, canAdminister, requireAdmin } from '@wharf/auth';
-import { RepositoryAction, RepositoryClass, RepositoryEntity, RepositoryQueries } from '@wharf/db';
+import { AccessControl, Principal, REPOSITORY_ACTIONS, canAdminister, requireAdmin } from '@wharf/auth';
+import { RepositoryAction, RepositoryClass, RepositoryEntity, RepositoryQueries, StorageUsageQueries } from '@wharf/db';
 import { MANIFEST_MEDIA_TYPES } from '@wharf/oci';
 import { RepositoryFields } from '../kinds/repository-kind';
 import { RepositoryKinds } from '../kinds/repository-kinds';
@@ -8,6 +8,11 @@ import { RemoteBlobService } from '../remote/remote-blob.service';
 import { RepositoryResolver } from '../repository-resolver';
 import { ManifestResolution } from '../virtual/manifest-resolution';
 import { VirtualDockerRepository } from '../virtual/virtual-docker-repository';
+
+export interface RepositoryStats {
+  images: number;
+  bytes: number;
+}
 
 export type RepositoryDefinition = RepositoryFields & { rclass: RepositoryClass; packageType: 'docker' };
 
@@ -19,6 +24,10 @@ export interface RepositoryView {
   anonymousRead: boolean;
   createdAt: string;
   updatedAt: string;
+  /** What the caller may do to it (read, write, delete, manage), so a UI offers only those. */
+  actions: RepositoryAction[];
+  /** A local or remote repository's images, and the bytes of the blobs it links as of the last usage fold (at most ~15 s old). */
+  stats?: RepositoryStats;
   /** The kind's own settings: a remote's upstream (password masked), a virtual's members. */
   [kindField: string]: unknown;
 }
@@ -46,16 +55,19 @@ export class RepositoryAdminService {
     private readonly kinds: RepositoryKinds,
     private readonly resolver: RepositoryResolver,
     private readonly remoteBlobs: RemoteBlobService,
+    private readonly usage: StorageUsageQueries,
   ) {}
 
   async list(principal: Principal, rclass?: RepositoryClass): Promise<RepositoryView[]> {
     const all = await this.repositories.list(rclass);
     const readable = canAdminister(principal) ? undefined : new Set(await this.access.readableKeys(principal));
-    return Promise.all(all.filter((repo) => !readable || readable.has(repo.key)).map((repo) => this.view(repo)));
+    const shown = all.filter((repo) => !readable || readable.has(repo.key));
+    const stats = await this.usage.summaries(shown.filter(hasStats).map((repo) => repo.id));
+    return Promise.all(shown.map((repo) => this.view(repo, principal, stats)));
   }
 
   async get(principal: Principal, key: string): Promise<RepositoryView> {
-    return this.view(await this.findFor(principal, key, 'read'));
+    return this.view(await this.findFor(principal, key, 'read'), principal);
   }
 
   async create(principal: Principal, key: string, definition: RepositoryDefinition): Promise<RepositoryView> {
@@ -76,7 +88,7 @@ export class RepositoryAdminService {
       stored.links,
     );
     if (!created) throw new ConflictException(`repository ${key} already exists`);
-    return this.view(created);
+    return this.view(created, principal);
   }
 
   /** Changes what is sent, with the same validation as creation; what is not sent stays. */
@@ -98,7 +110,7 @@ export class RepositoryAdminService {
       },
       stored.links,
     );
-    return this.view((await this.repositories.findByKey(key))!);
+    return this.view((await this.repositories.findByKey(key))!, principal);
   }
 
   async delete(principal: Principal, key: string): Promise<void> {
@@ -145,7 +157,12 @@ export class RepositoryAdminService {
     }
   }
 
-  private async view(repo: RepositoryEntity): Promise<RepositoryView> {
+  /** `stats`: the usage of the repositories listed, read at once; otherwise read for this one. */
+  private async view(repo: RepositoryEntity, principal: Principal, stats?: Map<string, RepositoryStats>): Promise<RepositoryView> {
+    const [actions, usage] = await Promise.all([
+      this.access.actionsOn(principal, repo.key),
+      !hasStats(repo) ? undefined : stats ? stats.get(repo.id) : this.usage.summaries([repo.id]).then((found) => found.get(repo.id)),
+    ]);
     return {
       key: repo.key,
       rclass: repo.rclass,
@@ -155,6 +172,13 @@ export class RepositoryAdminService {
       ...this.kinds.get(repo.rclass).view(repo, await this.resolver.graph()),
       createdAt: repo.createdAt.toISOString(),
       updatedAt: repo.updatedAt.toISOString(),
+      actions: REPOSITORY_ACTIONS.filter((action) => actions.has(action)),
+      ...(usage ? { stats: usage } : {}),
     };
   }
+}
+
+/** A virtual stores nothing of its own: its members have the stats. */
+function hasStats(repo: RepositoryEntity): boolean {
+  return repo.rclass !== 'virtual';
 }
