@@ -8,6 +8,7 @@ import { GarbageCollection1765000000000 } from './1765000000000-garbage-collecti
 import { StorageUsage1765100000000 } from './1765100000000-storage-usage';
 import { PullTimes1765200000000 } from './1765200000000-pull-times';
 import { UiSessions1765300000000 } from './1765300000000-ui-sessions';
+import { ImageNamesInByteOrder1765400000000 } from './1765400000000-image-names-in-byte-order';
 
 /** Every migration, in order. Listed explicitly so the same list works from ts and from dist. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   StorageUsage1765100000000,
   PullTimes1765200000000,
   UiSessions1765300000000,
+  ImageNamesInByteOrder1765400000000,
 ];

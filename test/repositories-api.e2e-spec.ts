@@ -65,6 +65,8 @@ describe('repository CRUD', () => {
       packageType: 'docker',
       description: 'first',
       anonymousRead: false,
+      actions: ['read', 'write', 'delete', 'manage'],
+      stats: { images: 0, bytes: 0 },
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
       // The push rules, off by default (test/push-rules.e2e-spec.ts).

@@ -85,6 +85,7 @@ describe('virtual repositories: admin API', () => {
       expect(res.json).toEqual({
         key,
         rclass: 'virtual',
+        actions: ['read', 'write', 'delete', 'manage'],
         packageType: 'docker',
         description: 'one name for everything',
         anonymousRead: true,
@@ -124,6 +125,7 @@ describe('virtual repositories: admin API', () => {
       expect(view).toEqual({
         key,
         rclass: 'virtual',
+        actions: ['read', 'write', 'delete', 'manage'],
         packageType: 'docker',
         description: '',
         anonymousRead: false,

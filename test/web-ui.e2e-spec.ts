@@ -85,7 +85,6 @@ describe('web UI', () => {
     expect(cookie.expires).toBeGreaterThan(Date.now() / 1000);
     // Scripts cannot read it.
     expect(await page.evaluate(() => (globalThis as any).document.cookie as string)).not.toContain('wharf_session');
-    await screenshot(page, 'repositories');
   });
 
   it('browses from a repository to an image, its tags with platforms, and a manifest with its layers', async () => {
@@ -145,11 +144,17 @@ describe('web UI', () => {
       await page.getByRole('button', { name: 'Add', exact: true }).click();
     }
     // ui-private to the top: focus its handle, pick it up, two rows up, drop.
-    await page.getByRole('button', { name: 'Move ui-private', exact: true }).focus();
-    await page.keyboard.press('Space');
-    await page.keyboard.press('ArrowUp');
-    await page.keyboard.press('ArrowUp');
-    await page.keyboard.press('Space');
+    // Each key waits for dnd-kit's screen-reader announcement of the step before the next.
+    const announced = (text: string) => page.locator('[aria-live]').filter({ hasText: text }).waitFor({ state: 'attached', timeout: 15_000 });
+    const handle = page.getByRole('button', { name: 'Move ui-private', exact: true });
+    await handle.press('Space');
+    await announced('ui-private was moved over droppable area ui-private');
+    await handle.press('ArrowUp');
+    await announced('moved over droppable area ui-public');
+    await handle.press('ArrowUp');
+    await announced('moved over droppable area ui-local');
+    await handle.press('Space');
+    await announced('was dropped over droppable area ui-local');
     await containsText(page.getByRole('listitem').first(), 'ui-private');
     await page.getByRole('combobox', { name: 'Deployment target' }).click();
     await page.getByRole('option', { name: 'ui-local' }).click();
@@ -160,6 +165,9 @@ describe('web UI', () => {
     const view = await getRepository(server, 'ui-virtual');
     expect(view.json).toMatchObject({ rclass: 'virtual', repositories: ['ui-private', 'ui-local', 'ui-public'], defaultDeploymentRepo: 'ui-local' });
     await containsText(page.getByRole('table', { name: 'Images' }), IMAGE);
+    await page.getByRole('link', { name: 'Repositories' }).first().click();
+    await visible(page.getByRole('table', { name: 'Repositories' }).getByRole('link', { name: 'ui-virtual' }));
+    await screenshot(page, 'repositories');
   });
 
   it('promotes a tag from its manifest page, with a dry run first', async () => {
@@ -208,6 +216,48 @@ describe('web UI', () => {
     await page.getByRole('button', { name: 'Dry run' }).click();
     await containsText(page.getByRole('table', { name: 'Garbage collection runs' }), 'finished');
     await screenshot(page, 'storage');
+  });
+
+  it('an admin creates a group, a user in it and a permission for the group; that user then sees the repository', async () => {
+    await page.goto(`${server.baseUrl}/ui/admin/groups`);
+    await page.getByRole('button', { name: 'New group' }).click();
+    await page.getByRole('dialog').getByLabel('Name').fill('qa');
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await visible(page.getByRole('table', { name: 'Groups' }).getByRole('row').filter({ hasText: 'qa' }));
+
+    await page.goto(`${server.baseUrl}/ui/admin/users`);
+    await page.getByRole('button', { name: 'New user' }).click();
+    const userForm = page.getByRole('dialog');
+    await userForm.getByLabel('Username').fill('dana');
+    await userForm.getByLabel(/^Password/).fill('dana-password-1');
+    await userForm.getByRole('combobox', { name: 'Groups' }).click();
+    await page.getByRole('option', { name: 'qa' }).click();
+    await userForm.getByRole('button', { name: 'Create user' }).click();
+    await containsText(page.getByRole('table', { name: 'Users' }).getByRole('row').filter({ hasText: 'dana' }), 'qa');
+    await screenshot(page, 'users');
+
+    await page.goto(`${server.baseUrl}/ui/admin/permissions`);
+    await page.getByRole('button', { name: 'New permission' }).click();
+    const form = page.getByRole('dialog');
+    await form.getByLabel('Name').fill('qa-reads');
+    await form.getByLabel(/^Repositories/).fill('ui-private');
+    await form.getByLabel(/^Repositories/).press('Enter');
+    await form.getByLabel(/^Repositories/).press('Escape');
+    await form.getByRole('combobox', { name: /^User or group/ }).click();
+    await page.getByRole('option', { name: 'qa (group)' }).click();
+    await form.getByLabel('Read (pull)').check();
+    await form.getByRole('button', { name: 'Create permission' }).click();
+    await containsText(page.getByRole('table', { name: 'Permissions' }), 'qa-reads');
+    const stored = await jsonRequest(server, 'GET', '/api/security/permissions/qa-reads');
+    expect(stored.json).toMatchObject({ repositories: ['ui-private'], principals: { groups: { qa: ['read'] } } });
+    await screenshot(page, 'permissions');
+
+    const context = await browser.newContext();
+    const tab = await signIn(context, 'dana', 'dana-password-1');
+    const table = tab.getByRole('table', { name: 'Repositories' });
+    await visible(table.getByRole('link', { name: 'ui-private' }));
+    expect((await table.getByRole('link').allTextContents()).sort()).toEqual(['ui-private', 'ui-public']);
+    await context.close();
   });
 
   it('a user without rights sees nothing private and no administration', async () => {

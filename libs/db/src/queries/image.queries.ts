@@ -26,8 +26,6 @@ export interface ImageSummaryRow {
 
 @Injectable()
 export class ImageQueries {
-  private bytewise?: Promise<boolean>;
-
   constructor(private readonly db: Db) {}
 
   async findId(repositoryId: string, name: string): Promise<string | null> {
@@ -94,21 +92,19 @@ export class ImageQueries {
    *
    * Each repository reads a window of its first `limit + 1` names past `after` off the
    * (repository_id, name) index, so a page costs the same at 10 or 100,000 images; the names
-   * every window covers are complete. Where the database's collation does not sort like "C",
-   * that index is not in byte order: each repository's names past `after` are sorted instead
-   * (still read from the index alone).
+   * every window covers are complete (the index in byte order is images_repository_name_bytes_idx,
+   * whatever the database's collation).
    */
   async browse(repositoryIds: string[], page: BrowsePage): Promise<{ rows: ImageSummaryRow[]; more: boolean; last?: string }> {
     if (repositoryIds.length === 0 || (page.contains !== undefined && !couldBeStored(page.contains))) return { rows: [], more: false };
     const window = page.limit + 1;
-    const collate = (await this.sortsAsBytes()) ? '' : ' COLLATE "C"';
     const pattern = page.contains ? `%${page.contains.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined;
     /** The conditions on `i` past `after`, their parameters appended to `params`. */
     const past = (params: unknown[], after?: string): string => {
       const conditions: string[] = [];
       if (after !== undefined) {
         params.push(boundWithoutNul(after));
-        conditions.push(`AND i.name${collate} > $${params.length}`);
+        conditions.push(`AND i.name COLLATE "C" > $${params.length}`);
       }
       if (pattern) {
         params.push(pattern);
@@ -125,7 +121,7 @@ export class ImageQueries {
        FROM unnest($1::uuid[]) WITH ORDINALITY AS r(id, pos)
        CROSS JOIN LATERAL (
          SELECT i.id, i.name FROM images i WHERE i.repository_id = r.id ${conditions}
-         ORDER BY i.name${collate} LIMIT $2
+         ORDER BY i.name COLLATE "C" LIMIT $2
        ) x
        LEFT JOIN LATERAL (SELECT true AS held FROM manifests m WHERE m.image_id = x.id LIMIT 1) h ON true`,
       params,
@@ -168,25 +164,6 @@ export class ImageQueries {
     const order = new Map(chosen.map((name, i) => [name, i]));
     rows.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
     return { rows: rows.map((row) => ({ ...row, tags: Number(row.tags) })), more, last };
-  }
-
-  /**
-   * Whether the database's default collation orders names as bytes (C, POSIX, C.UTF-8, or the
-   * builtin provider), so an index on a name column serves byte-order scans; asked once.
-   */
-  private sortsAsBytes(): Promise<boolean> {
-    this.bytewise ??= this.db
-      .query(`SELECT d.datcollate AS collate, to_jsonb(d) ->> 'datlocprovider' AS provider FROM pg_database d WHERE d.datname = current_database()`)
-      .then(([row]: Array<{ collate: string; provider: string | null }>) => {
-        if (row?.provider === 'b') return true;
-        if (row?.provider && row.provider !== 'c') return false;
-        return /^(C|POSIX|C\.UTF-?8)$/i.test(row?.collate ?? '');
-      })
-      .catch(() => {
-        this.bytewise = undefined;
-        return false;
-      });
-    return this.bytewise;
   }
 }
 
