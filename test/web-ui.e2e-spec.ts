@@ -79,7 +79,11 @@ describe('web UI', () => {
     await anonymous.close();
 
     await page.goto(`${server.baseUrl}/`);
-    await visible(page.getByRole('table', { name: 'Repositories' }).getByRole('link', { name: 'ui-local' }));
+    const repositories = page.getByRole('table', { name: 'Repositories' });
+    await visible(repositories.getByRole('link', { name: 'ui-local' }));
+    // Image count and size, current right after the pushes.
+    const cells = await repositories.getByRole('row').filter({ hasText: 'ui-local' }).getByRole('cell').allTextContents();
+    expect(cells.slice(3)).toEqual(['1', expect.stringMatching(/^\d+(\.\d+)? KB$/)]);
     const cookie = (await admin.cookies()).find((c) => c.name === 'wharf_session')!;
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
     expect(cookie.expires).toBeGreaterThan(Date.now() / 1000);

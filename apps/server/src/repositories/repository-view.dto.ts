@@ -40,7 +40,7 @@ export class RepositoryViewDto {
   @ApiPropertyOptional({
     type: RepositoryStatsDto,
     description:
-      'Local and remote (a virtual has none): its images, and the bytes of its blobs from the usage counters, which run up to ~15 seconds behind the latest pushes and deletions',
+      'Local and remote (a virtual has none): its images, and the bytes of its blobs from the usage counters, brought up to date as the answer is read (a few seconds behind only while another host folds them)',
   })
   stats?: RepositoryStatsDto;
 

@@ -26,7 +26,7 @@ export interface RepositoryView {
   updatedAt: string;
   /** What the caller may do to it (read, write, delete, manage), so a UI offers only those. */
   actions: RepositoryAction[];
-  /** A local or remote repository's images, and the bytes of the blobs it links as of the last usage fold (at most ~15 s old). */
+  /** A local or remote repository's images, and the bytes of the blobs it links from the usage counters, folded as they are read. */
   stats?: RepositoryStats;
   /** The kind's own settings: a remote's upstream (password masked), a virtual's members. */
   [kindField: string]: unknown;
@@ -62,7 +62,7 @@ export class RepositoryAdminService {
     const all = await this.repositories.list(rclass);
     const readable = canAdminister(principal) ? undefined : new Set(await this.access.readableKeys(principal));
     const shown = all.filter((repo) => !readable || readable.has(repo.key));
-    const stats = await this.usage.summaries(shown.filter(hasStats).map((repo) => repo.id));
+    const stats = await this.freshStats(shown.filter(hasStats).map((repo) => repo.id));
     return Promise.all(shown.map((repo) => this.view(repo, principal, stats)));
   }
 
@@ -157,11 +157,18 @@ export class RepositoryAdminService {
     }
   }
 
+  /** Usage with the pushes and deletions recorded so far folded in (unless a fold is running elsewhere): a list right after a push shows its bytes. */
+  private async freshStats(ids: string[]): Promise<Map<string, RepositoryStats>> {
+    if (ids.length === 0) return new Map();
+    await this.usage.fold(false);
+    return this.usage.summaries(ids);
+  }
+
   /** `stats`: the usage of the repositories listed, read at once; otherwise read for this one. */
   private async view(repo: RepositoryEntity, principal: Principal, stats?: Map<string, RepositoryStats>): Promise<RepositoryView> {
     const [actions, usage] = await Promise.all([
       this.access.actionsOn(principal, repo.key),
-      !hasStats(repo) ? undefined : stats ? stats.get(repo.id) : this.usage.summaries([repo.id]).then((found) => found.get(repo.id)),
+      !hasStats(repo) ? undefined : stats ? stats.get(repo.id) : this.freshStats([repo.id]).then((found) => found.get(repo.id)),
     ]);
     return {
       key: repo.key,
