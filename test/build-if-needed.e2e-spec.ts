@@ -36,6 +36,8 @@ describe('scripts/build-if-needed.sh', () => {
     tree = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-build-'));
     await write('scripts/build-if-needed.sh', await fs.readFile(path.join(__dirname, '..', 'scripts', 'build-if-needed.sh'), 'utf8'));
     await write('node_modules/.bin/nest', FAKE_NEST);
+    // The script runs `npm run build`; here that is the fake nest alone (the real one adds vite).
+    await write('package.json', JSON.stringify({ name: 'tree', private: true, scripts: { build: 'nest build' } }));
     await fs.chmod(path.join(tree, 'node_modules/.bin/nest'), 0o755);
     await write('apps/server/src/main.ts', 'main();\n');
     await write('libs/db/src/index.ts', 'export {};\n');

@@ -111,6 +111,23 @@ describe('Wharf with two worker processes', () => {
     expect(wharf.logs.filter((line) => line.msg.startsWith('created user "admin"'))).toHaveLength(1);
   });
 
+  it('serve the web UI built into dist/web: / redirects to /ui/, every UI path is the app, assets are cached for good', async () => {
+    const root = await fetch(`${wharf.baseUrl}/`, { redirect: 'manual' });
+    expect([root.status, root.headers.get('location')]).toEqual([302, '/ui/']);
+    const page = await fetch(`${wharf.baseUrl}/ui/repositories/anything`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<div id="root"></div>');
+    const script = html.match(/src="(\/ui\/assets\/[^"]+\.js)"/)![1];
+    const asset = await fetch(`${wharf.baseUrl}${script}`);
+    expect([asset.status, asset.headers.get('content-type'), asset.headers.get('cache-control')]).toEqual([
+      200,
+      expect.stringMatching(/javascript/),
+      expect.stringContaining('immutable'),
+    ]);
+    expect((await fetch(`${wharf.baseUrl}/ui/assets/missing.js`)).status).toBe(404);
+  });
+
   it('serve connections in turn, and an upload continues on the other worker', async () => {
     const [a, b] = await connectionsOnTwoWorkers(wharf, opened);
     expect(new Set(await wharf.workerPids())).toEqual(new Set([a.pid, b.pid]));

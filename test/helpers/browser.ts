@@ -17,8 +17,9 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** A full-page screenshot for the README (docs/screenshots/<name>.png). */
+/** A full-page screenshot for the README (docs/screenshots/<name>.png), once no dialog is still closing. */
 export async function screenshot(page: Page, name: string): Promise<void> {
+  await hasCount(page.getByRole('dialog'), 0);
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 }

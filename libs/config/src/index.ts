@@ -1,2 +1,3 @@
 export * from './wharf-config';
 export * from './config.module';
+export * from './installation';

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ANONYMOUS, AccessControl } from '@wharf/auth';
-import { WharfConfig } from '@wharf/config';
-import { version } from '../../../../package.json';
+import { WharfConfig, wharfVersion } from '@wharf/config';
 
 /** What a client (the web UI) needs to know about the server before signing in. */
 export interface SystemInfo {
@@ -29,7 +28,7 @@ export class SystemInfoService {
   async info(origin: RequestOrigin): Promise<SystemInfo> {
     const publicUrl = this.config.publicUrl ? new URL(this.config.publicUrl) : undefined;
     return {
-      version,
+      version: wharfVersion(),
       registryHost: publicUrl?.host ?? origin.host ?? `${this.config.host}:${this.config.port}`,
       tls: publicUrl?.protocol === 'https:' || origin.secure,
       anonymousAccess: (await this.access.readableKeys(ANONYMOUS)).length > 0,

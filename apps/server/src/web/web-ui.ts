@@ -1,6 +1,6 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import express, { Express, NextFunction, Request, Response } from 'express';
+import { installationRoot } from '@wharf/config';
 
 /**
  * The web UI (apps/web, built by `npm run build` into dist/web) served under /ui/ by the server
@@ -22,9 +22,7 @@ export class WebUi {
 
   /** dist/web of the installation this code runs from (source or built), unless configured. */
   static defaultDir(): string {
-    let dir = __dirname;
-    while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-    return path.join(dir, 'dist', 'web');
+    return path.join(installationRoot(), 'dist', 'web');
   }
 
   attach(app: Express): void {

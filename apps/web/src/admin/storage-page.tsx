@@ -1,6 +1,7 @@
-import { Alert, Badge, Button, Group, Progress, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Group, Progress, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Link } from 'react-router';
 import { get, send } from '../api/client';
 import type { GcRun, GcStatus, StorageInfo } from '../api/types';
 import { QueryState } from '../components/query-state';
@@ -66,7 +67,11 @@ function Usage({ info }: { info: StorageInfo }) {
           <Table.Tbody>
             {info.repositories.map((repo) => (
               <Table.Tr key={repo.key}>
-                <Table.Td fw={600}>{repo.key}</Table.Td>
+                <Table.Td>
+                  <Anchor component={Link} to={`/repositories/${encodeURIComponent(repo.key)}`} fw={600}>
+                    {repo.key}
+                  </Anchor>
+                </Table.Td>
                 <Table.Td ta="right">{repo.images}</Table.Td>
                 <Table.Td ta="right">{repo.tags}</Table.Td>
                 <Table.Td ta="right">{repo.manifests}</Table.Td>

@@ -29,7 +29,7 @@ export function ImagePage({ repoKey, image }: { repoKey: string; image: string }
           ) : (
             <>
               <Table.ScrollContainer minWidth={640}>
-                <Table striped highlightOnHover aria-label="Tags">
+                <Table striped highlightOnHover aria-label="Tags" style={{ whiteSpace: 'nowrap' }}>
                   <Table.Thead>
                     <Table.Tr>
                       <Table.Th>Tag</Table.Th>
