@@ -174,6 +174,30 @@ describe('web UI', () => {
     await screenshot(page, 'repositories');
   });
 
+  it('an admin creates a remote repository whose Set Me Up maps one-word names to library/, edits a repository and deletes one', async () => {
+    await page.goto(`${server.baseUrl}/ui/admin/repositories/new`);
+    await page.getByText('Remote (cache)', { exact: true }).click();
+    await page.getByLabel('Key').fill('ui-hub');
+    await page.getByLabel(/^Upstream registry URL/).fill('https://registry-1.docker.io');
+    await page.getByRole('button', { name: 'Create repository' }).click();
+    await page.waitForURL('**/ui/repositories/ui-hub');
+    expect((await getRepository(server, 'ui-hub')).json).toMatchObject({ rclass: 'remote', url: 'https://registry-1.docker.io', libraryPrefix: true });
+    await page.getByRole('tab', { name: 'Set Me Up' }).click();
+    await containsText(page.getByRole('alert').filter({ hasText: 'pull-through cache' }), `${server.host}/ui-hub/alpine`);
+    await containsText(page.getByRole('alert').filter({ hasText: 'pull-through cache' }), 'library/alpine');
+
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByLabel('Description').fill('Docker Hub, cached');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await visible(page.getByText('Docker Hub, cached'));
+    expect((await getRepository(server, 'ui-hub')).json.description).toBe('Docker Hub, cached');
+
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete repository' }).click();
+    await page.waitForURL('**/ui/repositories');
+    expect((await getRepository(server, 'ui-hub')).status).toBe(404);
+  });
+
   it('promotes a tag from its manifest page, with a dry run first', async () => {
     await page.goto(`${server.baseUrl}/ui/repositories/ui-local/images/${IMAGE}:1.0`);
     await page.getByRole('button', { name: 'Promote' }).click();
