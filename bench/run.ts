@@ -18,6 +18,7 @@ import { realClients } from './workloads/real-clients';
 import { s3Storage } from './workloads/s3';
 import { scaleOut } from './workloads/scale-out';
 import { virtualRepositories } from './workloads/virtual';
+import { webUi } from './workloads/web-ui';
 
 /**
  * `npm run bench`: Wharf (from dist/) and Distribution side by side on loopback, the same
@@ -34,6 +35,7 @@ const WORKLOADS: [string, Workload][] = [
   ['memory while streaming', streamingMemory],
   ['virtual', virtualRepositories],
   ['promotion', promotion],
+  ['web UI', webUi],
   ['real clients', realClients],
   ['s3', s3Storage],
   ['scale-out', scaleOut],
