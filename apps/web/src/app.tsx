@@ -3,13 +3,13 @@ import { Suspense, lazy } from 'react';
 import { Navigate, Route, Routes } from 'react-router';
 import { Layout } from './components/layout';
 import { RequireAdmin } from './components/require-admin';
-import { ImageOrManifestPage } from './pages/image-or-manifest-page';
 import { NotFoundPage } from './pages/not-found-page';
 import { RepositoriesPage } from './pages/repositories-page';
 import { RepositoryPage } from './pages/repository-page';
 import { SignInPage } from './pages/sign-in-page';
 
 // Pages most visitors never open load on demand, keeping the first view's JavaScript small.
+const ImageOrManifestPage = lazy(() => import('./pages/image-or-manifest-page').then((module) => ({ default: module.ImageOrManifestPage })));
 const TokensPage = lazy(() => import('./admin/tokens-page'));
 const RepositoryFormPage = lazy(() => import('./admin/repository-form-page'));
 const UsersPage = lazy(() => import('./admin/users-page'));

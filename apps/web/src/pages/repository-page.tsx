@@ -1,46 +1,51 @@
 import { Alert, Anchor, Button, Group, Stack, Table, Tabs, Text, TextInput, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconEdit, IconSearch } from '@tabler/icons-react';
-import { useState } from 'react';
+import { Suspense, lazy, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { useImages, useRepository } from '../api/queries';
 import type { Repository } from '../api/types';
 import { DeleteRepositoryButton } from '../components/delete-repository-button';
 import { KindBadge } from '../components/kind-badge';
 import { QueryState } from '../components/query-state';
-import { SetMeUp } from '../components/set-me-up';
 import { formatDate, imagePath } from '../format';
 import { useSession } from '../session';
+
+// Most visits are for the images: Set Me Up's code loads when its tab opens.
+const SetMeUp = lazy(() => import('../components/set-me-up').then((module) => ({ default: module.SetMeUp })));
 
 export function RepositoryPage() {
   const key = useParams().key!;
   const repository = useRepository(key);
   const [params, setParams] = useSearchParams();
   const tab = params.get('tab') ?? 'images';
+  const repo = repository.data;
 
+  // The images are asked for at once, beside the repository: the page's first rows do not wait for its header.
   return (
-    <QueryState isPending={repository.isPending} error={repository.error}>
-      {() => {
-        const repo = repository.data!;
-        return (
-          <Stack>
-            <RepositoryHeader repo={repo} />
-            <Tabs value={tab} onChange={(value) => setParams(value === 'images' ? {} : { tab: value! }, { replace: true })}>
-              <Tabs.List>
-                <Tabs.Tab value="images">Images</Tabs.Tab>
-                <Tabs.Tab value="setup">Set Me Up</Tabs.Tab>
-              </Tabs.List>
-              <Tabs.Panel value="images" pt="md">
-                <ImageList repo={repo} />
-              </Tabs.Panel>
-              <Tabs.Panel value="setup" pt="md">
+    <Stack>
+      <QueryState isPending={repository.isPending} error={repository.error}>
+        {() => <RepositoryHeader repo={repo!} />}
+      </QueryState>
+      {!repository.error && (
+        <Tabs value={tab} onChange={(value) => setParams(value === 'images' ? {} : { tab: value! }, { replace: true })}>
+          <Tabs.List>
+            <Tabs.Tab value="images">Images</Tabs.Tab>
+            <Tabs.Tab value="setup">Set Me Up</Tabs.Tab>
+          </Tabs.List>
+          <Tabs.Panel value="images" pt="md">
+            <ImageList repoKey={key} repo={repo} />
+          </Tabs.Panel>
+          <Tabs.Panel value="setup" pt="md">
+            {repo && tab === 'setup' && (
+              <Suspense fallback={null}>
                 <SetMeUp repo={repo} />
-              </Tabs.Panel>
-            </Tabs>
-          </Stack>
-        );
-      }}
-    </QueryState>
+              </Suspense>
+            )}
+          </Tabs.Panel>
+        </Tabs>
+      )}
+    </Stack>
   );
 }
 
@@ -82,10 +87,10 @@ function RepositoryHeader({ repo }: { repo: Repository }) {
   );
 }
 
-function ImageList({ repo }: { repo: Repository }) {
+function ImageList({ repoKey, repo }: { repoKey: string; repo?: Repository }) {
   const [search, setSearch] = useState('');
   const [q] = useDebouncedValue(search.trim(), 250);
-  const images = useImages(repo.key, q);
+  const images = useImages(repoKey, q);
   const rows = images.data?.pages.flatMap((page) => page.images) ?? [];
 
   return (
@@ -98,7 +103,7 @@ function ImageList({ repo }: { repo: Repository }) {
         placeholder="part of a name"
         maw={360}
       />
-      {repo.rclass === 'remote' && <Alert color="blue">A remote shows what its cache holds: an image appears here once someone has pulled it through Wharf.</Alert>}
+      {repo?.rclass === 'remote' && <Alert color="blue">A remote shows what its cache holds: an image appears here once someone has pulled it through Wharf.</Alert>}
       <QueryState isPending={images.isPending} error={images.error}>
         {() =>
           rows.length === 0 ? (
@@ -112,20 +117,20 @@ function ImageList({ repo }: { repo: Repository }) {
                       <Table.Th>Image</Table.Th>
                       <Table.Th ta="right">Tags</Table.Th>
                       <Table.Th>Last pushed</Table.Th>
-                      {repo.rclass === 'virtual' && <Table.Th>Held in</Table.Th>}
+                      {repo?.rclass === 'virtual' && <Table.Th>Held in</Table.Th>}
                     </Table.Tr>
                   </Table.Thead>
                   <Table.Tbody>
                     {rows.map((image) => (
                       <Table.Tr key={image.name}>
                         <Table.Td>
-                          <Anchor component={Link} to={imagePath(repo.key, image.name)} fw={600}>
+                          <Anchor component={Link} to={imagePath(repoKey, image.name)} fw={600}>
                             {image.name}
                           </Anchor>
                         </Table.Td>
                         <Table.Td ta="right">{image.tags}</Table.Td>
                         <Table.Td>{formatDate(image.updatedAt)}</Table.Td>
-                        {repo.rclass === 'virtual' && <Table.Td>{image.repositories.join(', ')}</Table.Td>}
+                        {repo?.rclass === 'virtual' && <Table.Td>{image.repositories.join(', ')}</Table.Td>}
                       </Table.Tr>
                     ))}
                   </Table.Tbody>
