@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-test-deps.sh || { echo "installing test dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
 bash scripts/ensure-node-modules.sh || { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
-main.js), as users do.$/main.js), as users do.
+# The cluster suite runs the built server (node dist/.../main.js), as users do; the web UI suites
+# the built UI (dist/web): `npm run build` is nest build, then vite build.
 npm run build --silent || { echo "the build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 # Each e2e suite creates (and drops) its own database through this admin connection.
