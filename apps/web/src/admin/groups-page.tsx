@@ -1,4 +1,4 @@
-import { Anchor, Badge, Button, Group, Modal, Table, Text, TextInput, Textarea, Title } from '@mantine/core';
+import { Anchor, Button, Group, Modal, Table, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { IconPlus } from '@tabler/icons-react';
 import { useState } from 'react';
@@ -9,6 +9,7 @@ import { QueryState } from '../components/query-state';
 import { ModalForm } from './modal-form';
 import { DeleteRowButton, EditRowButton } from './row-actions';
 import { securityNameError, securityPath, useGroups, useSecurityChange } from './security-api';
+import { NameBadges } from '../components/name-badges';
 
 const DESCRIPTION_MAX_LENGTH = 1000;
 
@@ -59,17 +60,7 @@ export default function GroupsPage() {
                       <Table.Td fw={600}>{group.name}</Table.Td>
                       <Table.Td>{group.description || '—'}</Table.Td>
                       <Table.Td>
-                        {group.members.length === 0 ? (
-                          '—'
-                        ) : (
-                          <Group gap={4}>
-                            {group.members.map((member) => (
-                              <Badge key={member} variant="outline" tt="none">
-                                {member}
-                              </Badge>
-                            ))}
-                          </Group>
-                        )}
+                        <NameBadges names={group.members} color="blue" />
                       </Table.Td>
                       <Table.Td>
                         <Group gap={4} wrap="nowrap">

@@ -9,6 +9,7 @@ import { useSession } from '../session';
 import { ModalForm } from './modal-form';
 import { DeleteRowButton, EditRowButton } from './row-actions';
 import { securityNameError, securityPath, useGroups, useSecurityChange, useUsers } from './security-api';
+import { NameBadges } from '../components/name-badges';
 
 const PASSWORD_MIN_LENGTH = 8;
 const PASSWORD_MAX_LENGTH = 1024;
@@ -66,17 +67,7 @@ export default function UsersPage() {
                         )}
                       </Table.Td>
                       <Table.Td>
-                        {user.groups.length === 0 ? (
-                          '—'
-                        ) : (
-                          <Group gap={4}>
-                            {user.groups.map((group) => (
-                              <Badge key={group} variant="outline" tt="none">
-                                {group}
-                              </Badge>
-                            ))}
-                          </Group>
-                        )}
+                        <NameBadges names={user.groups} color="blue" />
                       </Table.Td>
                       <Table.Td>
                         <Group gap={4} wrap="nowrap">

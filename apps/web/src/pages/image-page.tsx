@@ -1,11 +1,11 @@
-import { Anchor, Badge, Button, Group, Stack, Table, Text, Title } from '@mantine/core';
-import { useRepository, useTags } from '../api/queries';
+import { Anchor, Button, Stack, Table, Text, Title } from '@mantine/core';
+import { Link } from 'react-router';
+import { useRepository, useSystemInfo, useTags } from '../api/queries';
 import { ImageBreadcrumbs } from '../components/breadcrumbs';
 import { CopyCode } from '../components/copy-code';
 import { DeleteTagButton } from '../components/delete-tag-button';
+import { NameBadges } from '../components/name-badges';
 import { QueryState } from '../components/query-state';
-import { useSystemInfo } from '../api/queries';
-import { Link } from 'react-router';
 import { formatBytes, formatDate, imagePath, shortDigest } from '../format';
 
 export function ImagePage({ repoKey, image }: { repoKey: string; image: string }) {
@@ -55,13 +55,7 @@ export function ImagePage({ repoKey, image }: { repoKey: string; image: string }
                         </Table.Td>
                         <Table.Td ta="right">{formatBytes(tag.size)}</Table.Td>
                         <Table.Td>
-                          <Group gap={4}>
-                            {tag.platforms.map((platform) => (
-                              <Badge key={platform} variant="outline" color="gray" tt="none">
-                                {platform}
-                              </Badge>
-                            ))}
-                          </Group>
+                          <NameBadges names={tag.platforms} />
                         </Table.Td>
                         <Table.Td>{formatDate(tag.pushedAt)}</Table.Td>
                         {mayDelete && (
