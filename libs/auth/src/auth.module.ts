@@ -5,18 +5,32 @@ import { Clock } from './clock';
 import { CredentialVerifier } from './credential-verifier.service';
 import { LoginRateLimiter } from './login-rate-limiter';
 import { PasswordHasher } from './password-hasher';
+import { PullRateLimiter } from './pull-rate-limiter';
+import { RequestCountSweeper } from './request-count-sweeper';
 import { RegistryTokenService } from './registry-token.service';
 import { SigningKeyService } from './signing-key.service';
 import { TokenIssuer } from './token-issuer.service';
 import { SecretBox } from './secret-box';
 import { UiSessionService } from './ui-session.service';
 
-const EXPORTED = [Clock, PasswordHasher, LoginRateLimiter, SigningKeyService, RegistryTokenService, CredentialVerifier, AccessControl, TokenIssuer, SecretBox, UiSessionService];
+const EXPORTED = [
+  Clock,
+  PasswordHasher,
+  LoginRateLimiter,
+  PullRateLimiter,
+  SigningKeyService,
+  RegistryTokenService,
+  CredentialVerifier,
+  AccessControl,
+  TokenIssuer,
+  SecretBox,
+  UiSessionService,
+];
 
 /** Authentication and authorization: who is calling, and what they may do. */
 @Global()
 @Module({
-  providers: [...EXPORTED, AdminBootstrap],
+  providers: [...EXPORTED, AdminBootstrap, RequestCountSweeper],
   exports: EXPORTED,
 })
 export class AuthModule {}

@@ -33,24 +33,17 @@ export class CredentialVerifier {
   ) {}
 
   async verifyLogin(username: string, secret: string, clientAddress: string): Promise<Principal> {
-    this.limiter.assertAllowed(username, clientAddress);
-    const principal = parseAccessTokenSecret(secret) ? await this.verifyAccessToken(secret, username) : await this.verifyPassword(username, secret);
-    if (!principal) {
-      this.limiter.recordFailure(username, clientAddress);
-      throw new RegistryError('UNAUTHORIZED', 'invalid username or password');
-    }
-    this.limiter.recordSuccess(username, clientAddress);
+    const principal = await this.limiter.attempt(username, clientAddress, () =>
+      parseAccessTokenSecret(secret) ? this.verifyAccessToken(secret, username) : this.verifyPassword(username, secret),
+    );
+    if (!principal) throw new RegistryError('UNAUTHORIZED', 'invalid username or password');
     return principal;
   }
 
   /** An access token on its own (Bearer on the REST API). */
   async verifyBearerAccessToken(token: string, clientAddress: string): Promise<Principal> {
-    this.limiter.assertAllowed(undefined, clientAddress);
-    const principal = await this.verifyAccessToken(token);
-    if (!principal) {
-      this.limiter.recordFailure(undefined, clientAddress);
-      throw new RegistryError('UNAUTHORIZED', 'invalid, expired or revoked access token');
-    }
+    const principal = await this.limiter.attempt(undefined, clientAddress, () => this.verifyAccessToken(token));
+    if (!principal) throw new RegistryError('UNAUTHORIZED', 'invalid, expired or revoked access token');
     return principal;
   }
 

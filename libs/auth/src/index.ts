@@ -5,6 +5,7 @@ export * from './permission-evaluator';
 export * from './token-scope';
 export * from './clock';
 export * from './login-rate-limiter';
+export * from './pull-rate-limiter';
 export * from './signing-key.service';
 export * from './registry-token.service';
 export * from './credential-verifier.service';

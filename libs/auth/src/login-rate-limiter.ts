@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { WharfConfig } from '@wharf/config';
+import { RequestCountQueries } from '@wharf/db';
 import { RegistryError } from '@wharf/oci';
 import { Clock } from './clock';
 
@@ -14,70 +16,84 @@ import { Clock } from './clock';
  * - per address over all user names (`loginMaxFailuresPerAddress`, higher still): once
  *   reached, every name that has failed from there is refused (password spraying), while a
  *   user who has not failed from that address (the rest of an office behind one NAT) is not.
- * So a (user, address) pair without failures is never refused. Kept per instance, in memory:
- * the failure times are the record, no timers; a restart forgets them, which only ever errs on
- * the side of allowing.
+ * So a (user, address) pair without failures is never refused. The failure times are kept in
+ * Postgres (request_counts, at the millisecond), so every worker and host counts the same
+ * failures: N hosts no longer give a guesser N times the tries. No timers: the times are the
+ * record, and a sweep deletes what has left the window.
  */
 @Injectable()
 export class LoginRateLimiter {
-  private readonly failures = new Map<string, number[]>();
-
   constructor(
     private readonly config: WharfConfig,
     private readonly clock: Clock,
+    private readonly counts: RequestCountQueries,
   ) {}
 
-  /** `username` is undefined for a bare access token, which counts as the name "". */
-  assertAllowed(username: string | undefined, clientAddress: string): void {
-    const now = this.clock.now();
+  /**
+   * Runs one credential check for `username` at `clientAddress` unless that pair is refused
+   * (TOOMANYREQUESTS): a null answer is counted as a failure; any other answer forgives the
+   * pair's failures (not the crowds'). `username` undefined is a bare access token, which counts
+   * as the name "" and forgives nothing: "" stands for every token tried from that address.
+   */
+  async attempt<T>(username: string | undefined, clientAddress: string, verify: () => Promise<T | null>): Promise<T | null> {
     const keys = keysOf(username, clientAddress);
-    const pair = this.recent(keys.pair, now);
-    if (pair.length === 0) return;
+    const pairHasFailures = await this.assertAllowed(keys);
+    const result = await verify();
+    if (result === null) await this.counts.add([keys.pair, keys.user, keys.address], new Date(this.clock.now()), this.expiry());
+    // Only a pair with failures has anything to forgive: a login needs one query, not two.
+    else if (username !== undefined && pairHasFailures) await this.counts.forget(keys.pair);
+    return result;
+  }
+
+  /** Throws when the pair is refused now; answers whether it has failures in the window. */
+  private async assertAllowed(keys: Keys): Promise<boolean> {
+    const now = this.clock.now();
+    const { loginMaxFailures, loginMaxFailuresPerUser, loginMaxFailuresPerAddress } = this.config;
+    const questions = [
+      { subject: keys.pair, n: 1 },
+      { subject: keys.pair, n: loginMaxFailures },
+      { subject: keys.user, n: loginMaxFailuresPerUser },
+      { subject: keys.address, n: loginMaxFailuresPerAddress },
+    ];
+    const answers = await this.counts.nthNewest(questions, new Date(now - this.config.loginWindowSeconds * 1000));
+    // When the n-th newest failure of a key happened: the key is at its limit until it leaves the window.
+    const nth = (subject: string, n: number) => answers.find((a) => a.subject === subject && a.n === n)?.at.getTime();
+    const newestOfPair = nth(keys.pair, 1);
+    if (newestOfPair === undefined) return false;
+    const secondsUntilGone = (at: number | undefined) => (at === undefined ? 0 : Math.max(1, Math.ceil((at + this.config.loginWindowSeconds * 1000 - now) / 1000)));
+    const untilPairClean = secondsUntilGone(newestOfPair);
     const retryAfter = Math.max(
-      this.secondsUntilUnder(pair, this.config.loginMaxFailures, now),
+      secondsUntilGone(nth(keys.pair, loginMaxFailures)),
       // A crowd of failures for the name or at the address refuses this pair until either the
       // crowd thins out or this pair's own failures leave the window.
-      Math.min(this.secondsUntilUnder(pair, 1, now), this.secondsUntilUnder(this.recent(keys.user, now), this.config.loginMaxFailuresPerUser, now)),
-      Math.min(this.secondsUntilUnder(pair, 1, now), this.secondsUntilUnder(this.recent(keys.address, now), this.config.loginMaxFailuresPerAddress, now)),
+      Math.min(untilPairClean, secondsUntilGone(nth(keys.user, loginMaxFailuresPerUser))),
+      Math.min(untilPairClean, secondsUntilGone(nth(keys.address, loginMaxFailuresPerAddress))),
     );
     if (retryAfter > 0) {
       throw new RegistryError('TOOMANYREQUESTS', `too many failed logins: retry in ${retryAfter} s`, undefined, { 'Retry-After': String(retryAfter) });
     }
+    return true;
   }
 
-  recordFailure(username: string | undefined, clientAddress: string): void {
-    const now = this.clock.now();
-    for (const key of Object.values(keysOf(username, clientAddress))) {
-      this.failures.set(key, [...this.recent(key, now), now]);
-    }
-    if (this.failures.size > 100_000) this.prune(now);
-  }
-
-  /** The owner got in from here: this pair's failures are forgiven (the crowds' counts stay). */
-  recordSuccess(username: string, clientAddress: string): void {
-    this.failures.delete(keysOf(username, clientAddress).pair);
-  }
-
-  /** Seconds until fewer than `limit` of these failure times are inside the window; 0 when already. */
-  private secondsUntilUnder(times: number[], limit: number, now: number): number {
-    if (times.length < limit) return 0;
-    const oldestCounted = times[times.length - limit];
-    return Math.max(1, Math.ceil((oldestCounted + this.config.loginWindowSeconds * 1000 - now) / 1000));
-  }
-
-  private recent(key: string, now: number): number[] {
-    const windowStart = now - this.config.loginWindowSeconds * 1000;
-    return (this.failures.get(key) ?? []).filter((t) => t > windowStart);
-  }
-
-  private prune(now: number): void {
-    for (const key of [...this.failures.keys()]) {
-      if (this.recent(key, now).length === 0) this.failures.delete(key);
-    }
+  private expiry(): Date {
+    return new Date(this.clock.now() + this.config.loginWindowSeconds * 1000);
   }
 }
 
-function keysOf(username: string | undefined, clientAddress: string): { pair: string; user: string; address: string } {
-  const name = username ?? '';
-  return { pair: `pair:${name}\0${clientAddress}`, user: `user:${name}`, address: `ip:${clientAddress}` };
+interface Keys {
+  pair: string;
+  user: string;
+  address: string;
+}
+
+/**
+ * The three keys of a login attempt. The name is hashed: it is whatever a client sent (any
+ * length, any bytes, sometimes a password typed into the wrong field), so it is stored neither
+ * as is nor in a form that could fail to store.
+ */
+function keysOf(username: string | undefined, clientAddress: string): Keys {
+  const name = createHash('sha256')
+    .update(username ?? '')
+    .digest('base64url');
+  return { pair: `login:pair:${name}:${clientAddress}`, user: `login:user:${name}`, address: `login:address:${clientAddress}` };
 }

@@ -96,4 +96,42 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ WHARF_STORAGE: 'tape' })).toThrow(/WHARF_STORAGE must be "filesystem" or "s3"/);
     });
   });
+
+  describe('WHARF_PULL_LIMIT_*', () => {
+    it("is off by default, with Docker Hub's six-hour window", () => {
+      expect(loadConfig({}).pullLimits).toEqual({ authenticated: 0, anonymous: 0, windowSeconds: 21_600, users: new Map() });
+    });
+
+    it('takes the limits, the window and per-user exceptions', () => {
+      const limits = loadConfig({
+        WHARF_PULL_LIMIT_AUTHENTICATED: '200',
+        WHARF_PULL_LIMIT_ANONYMOUS: '100',
+        WHARF_PULL_LIMIT_WINDOW_SECONDS: '3600',
+        WHARF_PULL_LIMIT_USERS: 'ci-bot=5000, admin=0,',
+      }).pullLimits;
+      expect(limits).toEqual({
+        authenticated: 200,
+        anonymous: 100,
+        windowSeconds: 3600,
+        users: new Map([
+          ['ci-bot', 5000],
+          ['admin', 0],
+        ]),
+      });
+    });
+
+    it('names every bad value', () => {
+      let error: ConfigError | undefined;
+      try {
+        loadConfig({ WHARF_PULL_LIMIT_AUTHENTICATED: '-1', WHARF_PULL_LIMIT_WINDOW_SECONDS: '0', WHARF_PULL_LIMIT_USERS: 'ci-bot=5000,ops' });
+      } catch (err) {
+        error = err as ConfigError;
+      }
+      expect(error!.problems).toEqual([
+        'WHARF_PULL_LIMIT_USERS must be user=limit pairs separated by commas (limit 0: unlimited), got "ops"',
+        'WHARF_PULL_LIMIT_AUTHENTICATED must be an integer from 0 to 100000000, got "-1"',
+        'WHARF_PULL_LIMIT_WINDOW_SECONDS must be an integer from 1 to 2592000, got "0"',
+      ]);
+    });
+  });
 });

@@ -38,6 +38,8 @@ export class WharfConfig {
   /** Failed logins from one address for all user names before the user names that failed there are refused. */
   loginMaxFailuresPerAddress: number;
   loginWindowSeconds: number;
+  /** Manifest GETs allowed per user name and per anonymous address (Docker Hub's pull limits); all 0: off. */
+  pullLimits: PullLimitSettings;
   /** 32 bytes that encrypt stored upstream credentials; unset: a key file in the data directory. */
   secretKey?: Buffer;
   /** Where blob bytes live: files under `dataDir/storage`, or an S3 bucket (shared by several hosts). */
@@ -67,6 +69,16 @@ export interface GcSettings {
   graceSeconds: number;
   /** Upload sessions idle longer than this are abandoned: collected with their data. */
   uploadMaxIdleSeconds: number;
+}
+
+export interface PullLimitSettings {
+  /** Per user name in each window; 0: unlimited. */
+  authenticated: number;
+  /** Per client address (an IPv6 /64) of anonymous callers in each window; 0: unlimited. */
+  anonymous: number;
+  windowSeconds: number;
+  /** Per-user exceptions to `authenticated` (a CI user's higher figure, or 0: unlimited). */
+  users: ReadonlyMap<string, number>;
 }
 
 export interface S3Settings {
@@ -113,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WharfConfig {
   config.loginMaxFailuresPerUser = integer(env, 'WHARF_LOGIN_MAX_FAILURES_PER_USER', 5 * config.loginMaxFailures, 1, 1_000_000, problems);
   config.loginMaxFailuresPerAddress = integer(env, 'WHARF_LOGIN_MAX_FAILURES_PER_ADDRESS', 10 * config.loginMaxFailures, 1, 1_000_000, problems);
   config.loginWindowSeconds = integer(env, 'WHARF_LOGIN_WINDOW_SECONDS', 300, 1, 86_400, problems);
+  config.pullLimits = pullLimits(env, problems);
 
   const secretKey = env.WHARF_SECRET_KEY?.trim();
   if (secretKey) {
@@ -216,6 +229,23 @@ function gc(env: NodeJS.ProcessEnv, problems: string[]): GcSettings {
     schedule,
     graceSeconds: integer(env, 'WHARF_GC_GRACE_SECONDS', 3600, 0, 30 * 86_400, problems),
     uploadMaxIdleSeconds: integer(env, 'WHARF_UPLOAD_MAX_IDLE_SECONDS', 86_400, 1, 365 * 86_400, problems),
+  };
+}
+
+/** WHARF_PULL_LIMIT_AUTHENTICATED, _ANONYMOUS, _WINDOW_SECONDS and _USERS (`name=limit,...`). */
+function pullLimits(env: NodeJS.ProcessEnv, problems: string[]): PullLimitSettings {
+  const users = new Map<string, number>();
+  for (const entry of (env.WHARF_PULL_LIMIT_USERS ?? '').split(',')) {
+    if (!entry.trim()) continue;
+    const match = /^\s*([^=\s]+)\s*=\s*(\d{1,9})\s*$/.exec(entry);
+    if (!match) problems.push(`WHARF_PULL_LIMIT_USERS must be user=limit pairs separated by commas (limit 0: unlimited), got "${entry.trim()}"`);
+    else users.set(match[1], Number(match[2]));
+  }
+  return {
+    authenticated: integer(env, 'WHARF_PULL_LIMIT_AUTHENTICATED', 0, 0, 100_000_000, problems),
+    anonymous: integer(env, 'WHARF_PULL_LIMIT_ANONYMOUS', 0, 0, 100_000_000, problems),
+    windowSeconds: integer(env, 'WHARF_PULL_LIMIT_WINDOW_SECONDS', 21_600, 1, 30 * 86_400, problems),
+    users,
   };
 }
 

@@ -28,6 +28,7 @@ import { GcQueries } from './queries/gc.queries';
 import { StorageUsageQueries } from './queries/storage-usage.queries';
 import { LifecycleQueries } from './queries/lifecycle.queries';
 import { UiSessionQueries } from './queries/ui-session.queries';
+import { RequestCountQueries } from './queries/request-count.queries';
 
 const QUERIES = [
   RepositoryQueries,
@@ -50,6 +51,7 @@ const QUERIES = [
   StorageUsageQueries,
   LifecycleQueries,
   UiSessionQueries,
+  RequestCountQueries,
 ];
 
 @Module({})

@@ -25,5 +25,6 @@ export * from './queries/gc.queries';
 export * from './queries/storage-usage.queries';
 export * from './queries/lifecycle.queries';
 export * from './queries/ui-session.queries';
+export * from './queries/request-count.queries';
 export * from './change-feed';
 export * from './read-through-cache';

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { PullRateLimiter } from '@wharf/auth';
 import { WharfConfig } from '@wharf/config';
 import { RegistryError, isDigestLike, isValidTag, parseAccept } from '@wharf/oci';
 import { RepositoryResolver, readCapped } from '@wharf/registry';
@@ -13,9 +14,18 @@ export class ManifestsHandler {
     private readonly resolver: RepositoryResolver,
     private readonly config: WharfConfig,
     private readonly authorizer: RegistryAuthorizer,
+    private readonly pulls: PullRateLimiter,
   ) {}
 
   async get(ctx: ManifestContext, withBody: boolean): Promise<void> {
+    // Pull limits, when set (else not even a query): a GET counts, a HEAD only shows what is
+    // left, as on Docker Hub. The headers stay on whatever the request answers, a 404 too.
+    if (this.pulls.enabled) {
+      const principal = ctx.auth.principal;
+      const address = ctx.req.ip ?? 'unknown';
+      const headers = withBody ? await this.pulls.count(principal, address) : await this.pulls.peek(principal, address);
+      if (headers) ctx.res.set(headers);
+    }
     const { repoKey, image, reference } = ctx.route;
     const repo = await this.resolver.resolve(repoKey, ctx.mayRead);
     assertNamesManifest(reference);

@@ -2,6 +2,7 @@ import { BadRequestException, ConflictException, ForbiddenException, NotFoundExc
 import { loadConfig } from '@wharf/config';
 import { LoginRateLimiter } from '../login-rate-limiter';
 import { ANONYMOUS } from '../principal';
+import { InMemoryRequestCounts } from './testing/in-memory-request-counts';
 import { FakeClock, FakePasswordHasher, InMemorySecurityStore } from './testing/in-memory-security-store';
 import { UsersService } from './users.service';
 
@@ -14,7 +15,7 @@ function setup() {
   store.addUser('alice', { password: 'alice-password', groups: ['dev'] });
   store.addUser('bob');
   store.addGroup('ops');
-  const limiter = new LoginRateLimiter(loadConfig({ WHARF_LOGIN_MAX_FAILURES: '3', WHARF_LOGIN_WINDOW_SECONDS: '60' }), clock);
+  const limiter = new LoginRateLimiter(loadConfig({ WHARF_LOGIN_MAX_FAILURES: '3', WHARF_LOGIN_WINDOW_SECONDS: '60' }), clock, new InMemoryRequestCounts().queries());
   const service = new UsersService(store.userQueries(), store.groupQueries(), new FakePasswordHasher(), limiter);
   return { store, service, clock, root: store.principal('root'), alice: store.principal('alice') };
 }

@@ -130,14 +130,12 @@ export class UsersService {
    */
   async changePassword(principal: Principal, change: PasswordChange, clientAddress: string): Promise<void> {
     const caller = requireUser(principal, 'change your password');
-    this.limiter.assertAllowed(caller.username, clientAddress);
-    const user = await this.users.findById(caller.userId);
-    if (!user || user.disabled) throw new UnauthorizedException('authentication required: your account no longer exists or is disabled');
-    if (!(await this.hasher.verify(user.passwordHash, change.currentPassword))) {
-      this.limiter.recordFailure(caller.username, clientAddress);
-      throw new BadRequestException('currentPassword is incorrect');
-    }
-    this.limiter.recordSuccess(caller.username, clientAddress);
+    const user = await this.limiter.attempt(caller.username, clientAddress, async () => {
+      const found = await this.users.findById(caller.userId);
+      if (!found || found.disabled) throw new UnauthorizedException('authentication required: your account no longer exists or is disabled');
+      return (await this.hasher.verify(found.passwordHash, change.currentPassword)) ? found : null;
+    });
+    if (!user) throw new BadRequestException('currentPassword is incorrect');
     checkPassword(change.newPassword, 'newPassword');
     await this.users.update(user.id, { passwordHash: await this.hasher.hash(change.newPassword) });
   }
