@@ -34,6 +34,7 @@ import { RegistryAuthorizer } from './registry/registry-authorizer';
 import { TokenController } from './token/token.controller';
 import { TokenEndpoint } from './token/token-endpoint.service';
 import { SecurityModule } from './security/security.module';
+import { MetricsModule } from './metrics/metrics.module';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -48,6 +49,7 @@ export class AppModule implements NestModule {
         RegistryModule,
         PromotionModule,
         SecurityModule,
+        MetricsModule,
       ],
       // Registry routes are not controllers: RegistryLane serves them ahead of Nest's router.
       controllers: [

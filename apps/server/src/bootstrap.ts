@@ -12,6 +12,7 @@ import { setupOpenApi } from './http/openapi';
 import { requestBodyParser } from './http/request-body-parser';
 import { RegistryLane } from './registry/registry-lane';
 import { JsonLogger } from './logging/json-logger';
+import { MetricsEndpoint } from './metrics/metrics-endpoint';
 import { WebUi } from './web/web-ui';
 
 // For main.ts, which loads the application (and @wharf/db) only once it knows it needs it: the
@@ -101,6 +102,8 @@ function configureHttp(app: NestExpressApplication, config: WharfConfig): void {
   // Ahead of Express, its body parsers and Nest's routes, which registry requests do not need.
   app.get(RegistryLane).attach(app.getHttpServer(), app.getHttpAdapter().getInstance());
   new ClientErrorPolicy().attach(app.getHttpServer());
+  // A scraper's endpoint with its own token, not a REST route: ahead of Nest's guards and body parsers.
+  app.get(MetricsEndpoint).attach(app.getHttpAdapter().getInstance());
   // Registry bodies (blobs, manifests) are streamed by their handlers, which the lane reached
   // first; the token endpoint takes a form, the REST API JSON.
   app.use(requestBodyParser());

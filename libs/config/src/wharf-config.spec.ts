@@ -51,6 +51,19 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('WHARF_METRICS_TOKEN', () => {
+    it('is unset by default: /metrics is open', () => {
+      expect(loadConfig({}).metricsToken).toBeUndefined();
+      expect(loadConfig({ WHARF_METRICS_TOKEN: '  ' }).metricsToken).toBeUndefined();
+    });
+    it('takes a token of 16 or more printable characters', () => {
+      expect(loadConfig({ WHARF_METRICS_TOKEN: ' scrape-token-0123456789 ' }).metricsToken).toBe('scrape-token-0123456789');
+    });
+    it.each(['short', 'has a space in the middle', 'tab\tinside-0123456789'])('refuses %p', (value) => {
+      expect(() => loadConfig({ WHARF_METRICS_TOKEN: value })).toThrow('WHARF_METRICS_TOKEN must be at least 16 printable characters without spaces');
+    });
+  });
+
   describe('WHARF_STORAGE', () => {
     it('is the filesystem by default', () => {
       const config = loadConfig({});

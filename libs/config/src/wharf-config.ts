@@ -50,6 +50,8 @@ export class WharfConfig {
   uiDir?: string;
   /** How long a web UI sign-in lasts. */
   sessionTtlSeconds: number;
+  /** The bearer token GET /metrics requires; unset: /metrics is open. */
+  metricsToken?: string;
   /** Garbage collection: when it runs by itself, and what it leaves alone. */
   gc: GcSettings;
 
@@ -145,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WharfConfig {
   storage(env, config, problems);
   config.gc = gc(env, problems);
   config.sessionTtlSeconds = integer(env, 'WHARF_SESSION_TTL_SECONDS', 8 * 3600, 60, 30 * 86_400, problems);
+  config.metricsToken = metricsToken(env, problems);
 
   const publicUrl = env.WHARF_PUBLIC_URL?.trim();
   if (publicUrl) {
@@ -247,6 +250,14 @@ function pullLimits(env: NodeJS.ProcessEnv, problems: string[]): PullLimitSettin
     windowSeconds: integer(env, 'WHARF_PULL_LIMIT_WINDOW_SECONDS', 21_600, 1, 30 * 86_400, problems),
     users,
   };
+}
+
+/** WHARF_METRICS_TOKEN: sent as `Authorization: Bearer <token>`, so one word, and long enough not to be guessed. */
+function metricsToken(env: NodeJS.ProcessEnv, problems: string[]): string | undefined {
+  const token = env.WHARF_METRICS_TOKEN?.trim();
+  if (!token) return undefined;
+  if (!/^[\x21-\x7e]{16,}$/.test(token)) problems.push('WHARF_METRICS_TOKEN must be at least 16 printable characters without spaces');
+  return token;
 }
 
 function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean, problems: string[]): boolean {

@@ -8,6 +8,7 @@ import { Db } from './db';
 import { buildDataSourceOptions } from './data-source-options';
 import { migrate } from './migrate';
 import { CHANGE_FEED_OPTIONS, ChangeFeed } from './change-feed';
+import { PoolStats } from './pool-stats';
 import { HealthQueries } from './queries/health.queries';
 import { UserQueries } from './queries/user.queries';
 import { GroupQueries } from './queries/group.queries';
@@ -81,8 +82,8 @@ export class DatabaseModule {
           plugins: [new ClsPluginTransactional({ adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }) })],
         }),
       ],
-      providers: [{ provide: CHANGE_FEED_OPTIONS, useValue: { url, shared: options.shared } }, Db, ChangeFeed, ...QUERIES],
-      exports: [Db, ChangeFeed, ...QUERIES],
+      providers: [{ provide: CHANGE_FEED_OPTIONS, useValue: { url, shared: options.shared } }, Db, ChangeFeed, PoolStats, ...QUERIES],
+      exports: [Db, ChangeFeed, PoolStats, ...QUERIES],
     };
   }
 }

@@ -28,3 +28,4 @@ export * from './queries/ui-session.queries';
 export * from './queries/request-count.queries';
 export * from './change-feed';
 export * from './read-through-cache';
+export * from './pool-stats';

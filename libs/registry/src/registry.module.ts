@@ -77,6 +77,8 @@ import { LifecycleRules } from './lifecycle/lifecycle-rules';
     StorageInfoService,
     LifecycleRules,
     QuotaGuard,
+    // Read by the server's metrics: each remote's circuit breaker.
+    UpstreamClients,
   ],
 })
 export class RegistryModule {}

@@ -1,6 +1,7 @@
 import cluster, { Worker } from 'node:cluster';
 import { UploadHashingHub } from '@wharf/storage';
 import { JsonLogger } from '../logging/json-logger';
+import { MetricsHub } from './metrics-hub';
 
 /** Crashes in this window beyond this count stop the restarts: something is wrong for good. */
 const CRASH_WINDOW_MS = 60_000;
@@ -21,8 +22,9 @@ export interface SupervisorOptions {
  * forks the workers, each a whole Wharf on the shared port (Node's cluster hands them the
  * connections in turn), replaces a worker that crashes, and stops them all on SIGTERM/SIGINT.
  * It hosts the uploads' hashing for all workers, so an upload whose chunks arrive at different
- * workers is hashed once. Workers migrate the database under a lock (see `migrate`), so they
- * may start together.
+ * workers is hashed once, and answers a worker's /metrics with the figures of all workers
+ * (MetricsHub). Workers migrate the database under a lock (see `migrate`), so they may start
+ * together.
  *
  * Resolves with the exit code the primary should end with: 0 after a requested stop, 1 when
  * a worker failed before the service was up, or crashed too often.
@@ -36,6 +38,8 @@ export function superviseWorkers(options: SupervisorOptions): Promise<number> {
 
   const hashing = new UploadHashingHub(options.workers);
   cluster.on('fork', (worker) => hashing.serve(worker));
+  const metrics = new MetricsHub();
+  cluster.on('fork', (worker) => metrics.serve(worker));
 
   return new Promise<number>((resolve) => {
     const finish = (code: number) => {

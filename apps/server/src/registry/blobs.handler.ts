@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { RegistryError, parseDigest } from '@wharf/oci';
-import { RepositoryResolver } from '@wharf/registry';
+import { RegistryMetrics, RepositoryResolver } from '@wharf/registry';
 import { BlobStore } from '@wharf/storage';
 import { parseRangeHeader } from './http-range';
 import { RegistryContext } from './registry-context';
@@ -13,6 +13,7 @@ export class BlobsHandler {
   constructor(
     private readonly resolver: RepositoryResolver,
     private readonly store: BlobStore,
+    private readonly metrics: RegistryMetrics,
   ) {}
 
   async get(ctx: BlobContext, withBody: boolean): Promise<void> {
@@ -30,6 +31,8 @@ export class BlobsHandler {
     const redirect = withBody && blob.stored ? await this.store.redirectUrl(parseDigest(blob.digest)) : undefined;
     if (redirect) {
       ctx.res.status(307).set({ Location: redirect, 'Docker-Content-Digest': blob.digest, 'Cache-Control': 'no-store', 'Content-Length': '0' }).end();
+      // The bytes go from the bucket: counted as pulled here, the only place that sees the pull.
+      this.metrics.blobPulled(repoKey, range ? range.end - range.start + 1 : blob.size);
       return;
     }
     // Open before setting any header: if the bytes are gone from disk, the error must not go
@@ -51,7 +54,7 @@ export class BlobsHandler {
       ctx.res.end();
       return;
     }
-    await sendBlobBody(stream, ctx.res);
+    if (await sendBlobBody(stream, ctx.res)) this.metrics.blobPulled(repoKey, range ? range.end - range.start + 1 : blob.size);
   }
 
   async delete(ctx: BlobContext): Promise<void> {

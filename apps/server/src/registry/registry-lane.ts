@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { Express, Request, Response } from 'express';
 import { ErrorResponder } from '../errors/error-responder';
 import { RequestIdMiddleware } from '../logging/request-id.middleware';
+import { HttpRequestMetrics } from '../metrics/http-request-metrics';
 import { RegistryDispatcher } from './registry.dispatcher';
 import { RegistryMount, registryMount } from './registry-paths';
 
@@ -34,6 +35,7 @@ export class RegistryLane {
     private readonly dispatcher: RegistryDispatcher,
     private readonly requestIds: RequestIdMiddleware,
     private readonly errors: ErrorResponder,
+    private readonly metrics: HttpRequestMetrics,
   ) {}
 
   /** Takes the server's requests, passing what is not a registry route to its listeners so far (Express). */
@@ -49,6 +51,8 @@ export class RegistryLane {
       req.res = res;
       res.req = req;
       const mount = mountOf(req);
+      // Every request the server takes is measured here, registry or not.
+      this.metrics.begin(res, mount === 'unparsable' ? 'other' : mount ? 'registry' : HttpRequestMetrics.classOf(req.path));
       if (mount === 'unparsable') {
         // Node's parser passes some absolute-form targets (`http://[x/v2/`) whose path cannot
         // be read; a throw here would escape the server's request listener.

@@ -10,6 +10,7 @@ import { UploadsHandler } from './uploads.handler';
 import { RequestAuthenticator } from '../auth/request-authenticator';
 import { publicOrigin } from '../auth/challenge';
 import { RegistryAuthorizer } from './registry-authorizer';
+import { HttpRequestMetrics } from '../metrics/http-request-metrics';
 
 type Handler = (ctx: RegistryContext<any>) => Promise<void>;
 
@@ -26,6 +27,7 @@ export class RegistryDispatcher {
     blobs: BlobsHandler,
     uploads: UploadsHandler,
     listings: ListingsHandler,
+    private readonly metrics: HttpRequestMetrics,
   ) {
     this.table = {
       base: { GET: async (ctx) => void ctx.res.status(200).json({}), HEAD: async (ctx) => void ctx.res.status(200).end() },
@@ -52,6 +54,7 @@ export class RegistryDispatcher {
     res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
     const rest = req.path.length > prefix.length ? req.path.slice(prefix.length) : '';
     const route = parseRegistryRoute(rest, repoKey);
+    this.metrics.routed(res, route.kind);
     const handler = this.table[route.kind][req.method];
     if (!handler) throw new RegistryError('UNSUPPORTED', `${req.method} is not supported on ${route.kind} endpoints`);
     // Bad credentials are a 401 like none; the exception filter adds the challenge.

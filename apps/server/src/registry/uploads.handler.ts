@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { RegistryError, parseRegistryRoute } from '@wharf/oci';
-import { AppendRequest, BlobInfo, DockerRepository, RepositoryResolver, UploadStatus } from '@wharf/registry';
+import { AppendRequest, BlobInfo, DockerRepository, RegistryMetrics, RepositoryResolver, UploadStatus } from '@wharf/registry';
 import { parseContentRange } from './http-range';
 import { RegistryAuthorizer } from './registry-authorizer';
 import { RegistryContext, contentLength, hasBody, queryString, urlFor } from './registry-context';
@@ -14,6 +14,7 @@ export class UploadsHandler {
   constructor(
     private readonly resolver: RepositoryResolver,
     private readonly authorizer: RegistryAuthorizer,
+    private readonly metrics: RegistryMetrics,
   ) {}
 
   async start(ctx: UploadsContext): Promise<void> {
@@ -38,6 +39,7 @@ export class UploadsHandler {
         await repo.cancelUpload(image, upload.id).catch(() => undefined);
         throw closeOnDigestMismatch(ctx, err);
       });
+      this.metrics.blobPushed(repoKey, blob.size);
       return this.created(ctx, blob);
     }
     this.accepted(ctx, await repo.startUpload(image), 202);
@@ -63,6 +65,8 @@ export class UploadsHandler {
     } catch (err) {
       throw closeOnDigestMismatch(ctx, err);
     }
+    // The whole blob, whichever of its chunks came with this request: a mount pushes nothing.
+    this.metrics.blobPushed(ctx.route.repoKey, blob.size);
     this.created(ctx, blob);
   }
 

@@ -24,6 +24,12 @@ export class UploadSessionQueries {
     return countRows(result) > 0;
   }
 
+  /** Upload sessions begun and not yet committed, cancelled or collected, on every host. */
+  async countOpen(): Promise<number> {
+    const rows: Array<{ n: number }> = await this.db.query(`SELECT count(*)::int AS n FROM upload_sessions`);
+    return rows[0]?.n ?? 0;
+  }
+
   async delete(id: string): Promise<void> {
     await this.db.query(`DELETE FROM upload_sessions WHERE id = $1`, [id]);
   }

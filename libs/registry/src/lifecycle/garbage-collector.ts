@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { BeforeApplicationShutdown, ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { BeforeApplicationShutdown, ConflictException, Injectable, Logger, NotFoundException, Optional } from '@nestjs/common';
 import { Principal, requireAdmin } from '@wharf/auth';
 import { WharfConfig } from '@wharf/config';
 import { Freed, GcQueries, GcRunRow, GcTrigger, StorageUsageQueries } from '@wharf/db';
@@ -7,6 +7,7 @@ import { parseDigest } from '@wharf/oci';
 import { BlobStore } from '@wharf/storage';
 import { drain } from './drain';
 import { LifecycleResult, LifecycleRules } from './lifecycle-rules';
+import { NO_REGISTRY_METRICS, RegistryMetrics } from '../metrics/registry-metrics';
 
 /** What a run freed, or in a dry run would free, per kind (a dry run counts each kind as things stand). */
 export interface GcResult extends LifecycleResult {
@@ -45,6 +46,7 @@ export class GarbageCollector implements BeforeApplicationShutdown {
   /** The run of this process, if any; on shutdown it stops after its current batch. */
   private current?: Promise<unknown>;
   private stopping = false;
+  private readonly metrics: RegistryMetrics;
 
   constructor(
     private readonly queries: GcQueries,
@@ -52,7 +54,10 @@ export class GarbageCollector implements BeforeApplicationShutdown {
     private readonly config: WharfConfig,
     private readonly rules: LifecycleRules,
     private readonly usage: StorageUsageQueries,
-  ) {}
+    @Optional() metrics?: RegistryMetrics,
+  ) {
+    this.metrics = metrics ?? NO_REGISTRY_METRICS;
+  }
 
   /** An admin's on-demand run: the run once it has ended. CONFLICT while another runs. */
   async runNow(principal: Principal, dryRun: boolean): Promise<GcRunView> {
@@ -141,11 +146,14 @@ export class GarbageCollector implements BeforeApplicationShutdown {
       await this.usage.fold(true);
       await this.queries.finish(run.id, 'finished', result);
       this.logger.log({ msg: 'garbage collection finished', run: run.id, dryRun: run.dryRun, ...flatten(result) });
+      if (!run.dryRun) this.metrics.gcFinished({ status: 'finished', result, endedAt: Date.now() });
     } catch (err) {
       clearInterval(heartbeat);
       const message = err instanceof Error ? err.message : String(err);
       await this.queries.finish(run.id, 'failed', result, `${phase}: ${message}`).catch(() => undefined);
       this.logger.error({ msg: 'garbage collection failed', run: run.id, phase, error: message });
+      // What a failed run removed before it failed stays removed: counted too.
+      if (!run.dryRun) this.metrics.gcFinished({ status: 'failed', result, endedAt: Date.now() });
     }
     return (await this.queries.run(run.id))!;
   }

@@ -1,10 +1,11 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException, Optional } from '@nestjs/common';
 import { AccessControl, Principal } from '@wharf/auth';
 import { LifecycleQueries, RepositoryQueries, RepositoryRow, TagRow } from '@wharf/db';
 import { readLocalSettings } from '../kinds/local-settings';
 import { readRemoteSettings } from '../remote/remote-settings';
 import { drain } from './drain';
 import { PullRecorder } from './pull-recorder';
+import { NO_REGISTRY_METRICS, RegistryMetrics } from '../metrics/registry-metrics';
 import { tagsToRemove } from './retention-policy';
 
 /** Manifests one transaction of a sweep takes. */
@@ -32,12 +33,17 @@ export interface LifecycleResult {
  */
 @Injectable()
 export class LifecycleRules {
+  private readonly metrics: RegistryMetrics;
+
   constructor(
     private readonly queries: LifecycleQueries,
     private readonly pulls: PullRecorder,
     private readonly access: AccessControl,
     private readonly repositories: RepositoryQueries,
-  ) {}
+    @Optional() metrics?: RegistryMetrics,
+  ) {
+    this.metrics = metrics ?? NO_REGISTRY_METRICS;
+  }
 
   /** Every repository's rules, in the order a garbage collection runs them. */
   async applyAll(dryRun: boolean, goOn: () => void): Promise<LifecycleResult> {
@@ -99,6 +105,7 @@ export class LifecycleRules {
       const digests = [...tagged, ...(await this.queries.dependents(repo.id, tagged))];
       outcome.manifestsRemoved = await drain(() => this.queries.collectUntagged(repo.id, 0, BATCH, digests));
     }
+    if (!dryRun && removed.length > 0) this.metrics.retentionRemoved(removed.length, outcome.manifestsRemoved);
     return outcome;
   }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { PassThrough, Readable, Transform, TransformCallback, finished } from 'node:stream';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { BlobQueries, DownloadLeaseQueries } from '@wharf/db';
 import { Digest, RegistryError, parseDigest } from '@wharf/oci';
 import { BlobStore, ByteRange } from '@wharf/storage';
@@ -12,6 +12,7 @@ import { UpstreamClients } from './upstream-clients';
 import { header, unreachable, upstreamFailure, discard } from './upstream-errors';
 import { UpstreamUnavailableError } from './upstream';
 import { PullRecorder } from '../lifecycle/pull-recorder';
+import { NO_REGISTRY_METRICS, RegistryMetrics } from '../metrics/registry-metrics';
 
 const CHUNK = 1024 * 1024;
 /** What one socket read of the upstream body yields at most (Node reads 64 KiB at a time). */
@@ -35,6 +36,7 @@ export class RemoteBlobService {
   private readonly downloads = new Map<string, RunningDownload>();
   /** This instance, as the holder of download leases (one per server, even two in one process). */
   private readonly leaseHolder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly metrics: RegistryMetrics;
 
   constructor(
     private readonly blobs: BlobQueries,
@@ -42,7 +44,10 @@ export class RemoteBlobService {
     private readonly storage: BlobStore,
     private readonly clients: UpstreamClients,
     private readonly pulls: PullRecorder,
-  ) {}
+    @Optional() metrics?: RegistryMetrics,
+  ) {
+    this.metrics = metrics ?? NO_REGISTRY_METRICS;
+  }
 
   /**
    * Resolves once this process's downloads into the remote have ended (cached or failed), so a
@@ -54,17 +59,24 @@ export class RemoteBlobService {
     await Promise.allSettled([...this.downloads].filter(([key]) => key.startsWith(prefix)).map(([, running]) => running.stored));
   }
 
-  /** The cached blob, without asking the upstream; null when not cached. */
+  /**
+   * The cached blob, without asking the upstream; null when not cached. A find is a cache hit
+   * (what `stat` and a virtual's first pass both ask); a miss is counted by `stat` alone, as a
+   * virtual may find the blob in another member.
+   */
   async held(target: RemoteTarget, digest: string): Promise<BlobStat | null> {
     const value = parseDigest(digest).value;
     const cached = await this.blobs.findLinked(target.repo.id, value);
-    return cached ? { digest: value, size: cached.size, stored: true } : null;
+    if (!cached) return null;
+    this.metrics.remoteCache(target.repo.key, 'blob', 'hit');
+    return { digest: value, size: cached.size, stored: true };
   }
 
   async stat(target: RemoteTarget, digest: string): Promise<BlobStat> {
     const value = parseDigest(digest).value;
     const cached = await this.held(target, digest);
     if (cached) return cached;
+    this.metrics.remoteCache(target.repo.key, 'blob', 'miss');
     if (target.settings.offline) throw new RegistryError('BLOB_UNKNOWN', `blob ${value} is not cached and ${target.repo.key} is offline`);
     const res = await this.request(target, 'HEAD', value);
     discard(res.body);

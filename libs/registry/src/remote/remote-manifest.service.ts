@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { Clock } from '@wharf/auth';
 import { WharfConfig } from '@wharf/config';
 import { ManifestQueries, RepositoryEntity, StoredManifest, TagQueries } from '@wharf/db';
@@ -7,6 +7,7 @@ import { MANIFEST_MEDIA_TYPES, RegistryError, accepts, isDigestLike, isValidTag,
 import { HeldManifest, ManifestContent } from '../docker-repository';
 import { findManifest } from '../find-manifest';
 import { LocalManifestService } from '../local/local-manifest.service';
+import { NO_REGISTRY_METRICS, RegistryMetrics } from '../metrics/registry-metrics';
 import { NegativeCache } from './negative-cache';
 import { RemoteSettings } from './remote-settings';
 import { UpstreamClients } from './upstream-clients';
@@ -33,6 +34,7 @@ export interface RemoteTarget {
 export class RemoteManifestService {
   private readonly logger = new Logger('RemoteManifests');
   private readonly notFound: NegativeCache;
+  private readonly metrics: RegistryMetrics;
 
   constructor(
     private readonly local: LocalManifestService,
@@ -41,8 +43,10 @@ export class RemoteManifestService {
     private readonly clients: UpstreamClients,
     private readonly config: WharfConfig,
     private readonly clock: Clock,
+    @Optional() metrics?: RegistryMetrics,
   ) {
     this.notFound = new NegativeCache(NOT_FOUND_TTL_MS, () => this.clock.now());
+    this.metrics = metrics ?? NO_REGISTRY_METRICS;
   }
 
   async get(target: RemoteTarget, reference: string, accept: string[]): Promise<ManifestContent> {
@@ -66,16 +70,26 @@ export class RemoteManifestService {
     if (!byDigest && !isValidTag(reference)) return null;
     const cached = await findManifest(this.manifests, target.repo.id, target.image, reference);
     if (!cached || (!byDigest && (!this.isFresh(cached, target.settings) || !accepts(accept, cached.mediaType)))) return null;
+    this.metrics.remoteCache(target.repo.key, 'manifest', 'hit');
     return { ...view(cached), taggedAt: cached.tagUpdatedAt };
   }
 
+  /** Each outcome is counted once: a hit, a miss (fetched), revalidated, or stale (the upstream not asked or failing). */
   private async resolve(target: RemoteTarget, reference: string, accept: string[], cached: StoredManifest | null): Promise<ManifestContent> {
-    if (cached && (isDigestLike(reference) || this.isFresh(cached, target.settings))) return view(cached);
+    const remote = target.repo.key;
+    if (cached && (isDigestLike(reference) || this.isFresh(cached, target.settings))) {
+      this.metrics.remoteCache(remote, 'manifest', 'hit');
+      return view(cached);
+    }
     if (target.settings.offline) {
+      this.metrics.remoteCache(remote, 'manifest', cached ? 'stale' : 'miss');
       if (cached) return view(cached);
       throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is not cached and ${target.repo.key} is offline`);
     }
-    if (!cached) return this.fetch(target, reference, accept);
+    if (!cached) {
+      this.metrics.remoteCache(remote, 'manifest', 'miss');
+      return this.fetch(target, reference, accept);
+    }
     try {
       return await this.revalidate(target, reference, accept, cached);
     } catch (err) {
@@ -86,6 +100,7 @@ export class RemoteManifestService {
         tag: reference,
         error: (err as Error).message,
       });
+      this.metrics.remoteCache(remote, 'manifest', 'stale');
       return view(cached);
     }
   }
@@ -101,9 +116,13 @@ export class RemoteManifestService {
     if (res.status !== 200) throw new Error(`upstream answered ${res.status} to HEAD`);
     if (header(res, 'docker-content-digest') === cached.digest) {
       await this.tags.touch(target.repo.id, target.image, tag);
+      this.metrics.remoteCache(target.repo.key, 'manifest', 'revalidated');
       return view(cached);
     }
-    return this.fetch(target, tag, accept);
+    // Counted once fetched: a failed fetch serves the cached copy, counted as stale.
+    const moved = await this.fetch(target, tag, accept);
+    this.metrics.remoteCache(target.repo.key, 'manifest', 'miss');
+    return moved;
   }
 
   private async fetch(target: RemoteTarget, reference: string, accept: string[]): Promise<ManifestContent> {

@@ -1,8 +1,9 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { SecretBox } from '@wharf/auth';
 import { RepositoryEntity } from '@wharf/db';
+import { NO_REGISTRY_METRICS, RegistryMetrics } from '../metrics/registry-metrics';
 import { readRemoteSettings } from './remote-settings';
-import { CircuitBreaker, UpstreamClient } from './upstream';
+import { CircuitBreaker, CircuitState, UpstreamClient } from './upstream';
 
 const BREAKER_FAILURES = 5;
 const BREAKER_OPEN_MS = 30_000;
@@ -14,9 +15,20 @@ const BREAKER_OPEN_MS = 30_000;
 @Injectable()
 export class UpstreamClients implements OnModuleDestroy {
   private readonly logger = new Logger('Upstream');
-  private readonly clients = new Map<string, { version: number; client: UpstreamClient }>();
+  private readonly clients = new Map<string, { version: number; key: string; client: UpstreamClient }>();
+  private readonly metrics: RegistryMetrics;
 
-  constructor(private readonly secrets: SecretBox) {}
+  constructor(
+    private readonly secrets: SecretBox,
+    @Optional() metrics?: RegistryMetrics,
+  ) {
+    this.metrics = metrics ?? NO_REGISTRY_METRICS;
+  }
+
+  /** Each remote's circuit breaker state in this process (remotes not asked since the start have none). */
+  circuits(): Array<{ repository: string; state: CircuitState }> {
+    return [...this.clients.values()].map(({ key, client }) => ({ repository: key, state: client.circuitState }));
+  }
 
   for(repo: RepositoryEntity): UpstreamClient {
     const version = repo.updatedAt.getTime();
@@ -37,9 +49,10 @@ export class UpstreamClients implements OnModuleDestroy {
       {
         breaker: new CircuitBreaker({ failureThreshold: BREAKER_FAILURES, openMs: BREAKER_OPEN_MS }),
         logger: { warn: (obj: object) => this.logger.warn({ remote: repo.key, ...obj }) },
+        onFailure: () => this.metrics.upstreamError(repo.key),
       },
     );
-    this.clients.set(repo.id, { version, client });
+    this.clients.set(repo.id, { version, key: repo.key, client });
     return client;
   }
 

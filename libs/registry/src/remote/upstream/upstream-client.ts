@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'undici';
-import { CircuitBreaker } from './circuit-breaker';
+import { CircuitBreaker, CircuitState } from './circuit-breaker';
 import { realmMayReceiveCredentials } from './token-realm-policy';
 import { UpstreamUnavailableError } from './upstream-unavailable.error';
 import { FetchedToken, UpstreamTokenCache } from './upstream-token-cache';
@@ -42,6 +42,7 @@ export class UpstreamClient {
   private readonly backoffMs: number;
   private readonly breaker: CircuitBreaker;
   private readonly logger: UpstreamLogger;
+  private readonly onFailure: () => void;
   private readonly tokens: UpstreamTokenCache;
   private readonly basicAuthorization: string | undefined;
   /** Set once the upstream asked for Basic: later requests send it up front. */
@@ -68,6 +69,7 @@ export class UpstreamClient {
     this.backoffMs = Math.max(0, options.backoffMs ?? 200);
     this.breaker = options.breaker ?? new CircuitBreaker({ failureThreshold: 5, openMs: 30_000, now });
     this.logger = options.logger ?? new Logger(UpstreamClient.name);
+    this.onFailure = options.onFailure ?? (() => undefined);
     this.tokens = new UpstreamTokenCache(now);
     this.basicAuthorization =
       settings.username !== undefined && settings.username !== '' ? `Basic ${Buffer.from(`${settings.username}:${settings.password ?? ''}`).toString('base64')}` : undefined;
@@ -103,6 +105,11 @@ export class UpstreamClient {
     // errors through pipeline(), for await and their own 'error' listeners.
     response.body.on('error', ignore);
     return response;
+  }
+
+  /** The circuit breaker's state: not `closed` while failing fast or waiting to probe. */
+  get circuitState(): CircuitState {
+    return this.breaker.state;
   }
 
   /** Closes pooled connections once in-flight responses are consumed; later requests fail. */
@@ -330,6 +337,7 @@ export class UpstreamClient {
   }
 
   private recordFailure(method: Method, path: string): void {
+    this.onFailure();
     const before = this.breaker.state;
     this.breaker.recordFailure();
     if (before !== 'open' && this.breaker.state === 'open') {

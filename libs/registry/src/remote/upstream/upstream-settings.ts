@@ -56,4 +56,6 @@ export interface UpstreamClientOptions {
   now?: () => number;
   /** Most connections per origin; default unlimited (undici keeps idle ones alive for reuse). */
   connections?: number;
+  /** Told of each request that failed (what the circuit breaker counts), e.g. for a metric. */
+  onFailure?: () => void;
 }
