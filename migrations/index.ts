@@ -9,6 +9,7 @@ import { StorageUsage1765100000000 } from './1765100000000-storage-usage';
 import { PullTimes1765200000000 } from './1765200000000-pull-times';
 import { UiSessions1765300000000 } from './1765300000000-ui-sessions';
 import { ImageNamesInByteOrder1765400000000 } from './1765400000000-image-names-in-byte-order';
+import { AuditEvents1765500000000 } from './1765500000000-audit-events';
 import { RequestLimits1765600000000 } from './1765600000000-request-limits';
 
 /** Every migration, in order. Listed explicitly so the same list works from ts and from dist. */
@@ -24,5 +25,6 @@ export const MIGRATIONS = [
   PullTimes1765200000000,
   UiSessions1765300000000,
   ImageNamesInByteOrder1765400000000,
+  AuditEvents1765500000000,
   RequestLimits1765600000000,
 ];

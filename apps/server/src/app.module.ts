@@ -18,6 +18,7 @@ import { ErrorResponder } from './errors/error-responder';
 import { NulFreeInputPipe } from './http/nul-free-input.pipe';
 import { HttpExceptionFilter } from './errors/http-exception.filter';
 import { RequestIdMiddleware } from './logging/request-id.middleware';
+import { RequestActorMiddleware } from './audit/request-actor.middleware';
 import { BlobsHandler } from './registry/blobs.handler';
 import { ListingsHandler } from './registry/listings.handler';
 import { ManifestsHandler } from './registry/manifests.handler';
@@ -67,6 +68,7 @@ export class AppModule implements NestModule {
         ErrorResponder,
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
         RequestIdMiddleware,
+        RequestActorMiddleware,
         RegistryLane,
         { provide: APP_GUARD, useClass: ApiAuthGuard },
         { provide: APP_PIPE, useClass: NulFreeInputPipe },
@@ -89,6 +91,6 @@ export class AppModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RequestIdMiddleware).forRoutes('*');
+    consumer.apply(RequestIdMiddleware, RequestActorMiddleware).forRoutes('*');
   }
 }

@@ -3,6 +3,7 @@ import { AccessControl } from './access-control.service';
 import { AdminBootstrap } from './admin-bootstrap.service';
 import { Clock } from './clock';
 import { CredentialVerifier } from './credential-verifier.service';
+import { LoginAudit } from './login-audit';
 import { LoginRateLimiter } from './login-rate-limiter';
 import { PasswordHasher } from './password-hasher';
 import { PullRateLimiter } from './pull-rate-limiter';
@@ -17,6 +18,7 @@ const EXPORTED = [
   Clock,
   PasswordHasher,
   LoginRateLimiter,
+  LoginAudit,
   PullRateLimiter,
   SigningKeyService,
   RegistryTokenService,

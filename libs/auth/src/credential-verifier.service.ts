@@ -4,6 +4,7 @@ import { AccessTokenEntity, AccessTokenQueries, UserEntity, UserQueries } from '
 import { RegistryError } from '@wharf/oci';
 import { hashSecret, parseAccessTokenSecret } from './admin/access-token-secret';
 import { Clock } from './clock';
+import { LoginAudit } from './login-audit';
 import { LoginRateLimiter } from './login-rate-limiter';
 import { PasswordHasher } from './password-hasher';
 import { Principal } from './principal';
@@ -30,9 +31,16 @@ export class CredentialVerifier {
     private readonly hasher: PasswordHasher,
     private readonly limiter: LoginRateLimiter,
     private readonly clock: Clock,
+    private readonly logins: LoginAudit,
   ) {}
 
-  async verifyLogin(username: string, secret: string, clientAddress: string): Promise<Principal> {
+  /** Failures and refusals are recorded in the audit log. */
+  verifyLogin(username: string, secret: string, clientAddress: string): Promise<Principal> {
+    const method = parseAccessTokenSecret(secret) ? 'access token' : 'password';
+    return this.logins.watch(username, method, () => this.checkLogin(username, secret, clientAddress));
+  }
+
+  private async checkLogin(username: string, secret: string, clientAddress: string): Promise<Principal> {
     const principal = await this.limiter.attempt(username, clientAddress, () =>
       parseAccessTokenSecret(secret) ? this.verifyAccessToken(secret, username) : this.verifyPassword(username, secret),
     );
@@ -40,8 +48,13 @@ export class CredentialVerifier {
     return principal;
   }
 
-  /** An access token on its own (Bearer on the REST API). */
-  async verifyBearerAccessToken(token: string, clientAddress: string): Promise<Principal> {
+  /** An access token on its own (Bearer on the REST API); failures are recorded in the audit log, naming the token's id. */
+  verifyBearerAccessToken(token: string, clientAddress: string): Promise<Principal> {
+    const tokenId = parseAccessTokenSecret(token)?.tokenId;
+    return this.logins.watch(undefined, 'access token', () => this.checkBearerAccessToken(token, clientAddress), tokenId ? { tokenId } : {});
+  }
+
+  private async checkBearerAccessToken(token: string, clientAddress: string): Promise<Principal> {
     const principal = await this.limiter.attempt(undefined, clientAddress, () => this.verifyAccessToken(token));
     if (!principal) throw new RegistryError('UNAUTHORIZED', 'invalid, expired or revoked access token');
     return principal;

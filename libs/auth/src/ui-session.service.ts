@@ -5,6 +5,7 @@ import { UiSessionQueries } from '@wharf/db';
 import { RegistryError } from '@wharf/oci';
 import { parseAccessTokenSecret } from './admin/access-token-secret';
 import { CredentialVerifier } from './credential-verifier.service';
+import { LoginAudit } from './login-audit';
 import { Principal } from './principal';
 
 export interface UiSession {
@@ -27,6 +28,7 @@ export class UiSessionService {
     private readonly credentials: CredentialVerifier,
     private readonly sessions: UiSessionQueries,
     private readonly config: WharfConfig,
+    private readonly logins: LoginAudit,
   ) {}
 
   /** Signs in with a password (rate limited like every login); the session and its cookie secret. */
@@ -38,6 +40,7 @@ export class UiSessionService {
     const secret = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(24).toString('base64url');
     const { id, expiresAt } = await this.sessions.create(hashOf(secret), principal.userId!, csrfToken, this.config.sessionTtlSeconds);
+    await this.logins.succeeded(principal, 'session');
     return { id, principal, csrfToken, expiresAt, secret };
   }
 

@@ -31,6 +31,21 @@ describe('loadConfig', () => {
     expect(config.publicUrl).toBe('https://wharf.example');
   });
 
+  describe('audit log and webhooks', () => {
+    it('keeps audit rows 90 days and refuses private webhook targets by default', () => {
+      const config = loadConfig({});
+      expect(config.auditRetentionDays).toBe(90);
+      expect(config.webhookAllowPrivate).toBe(false);
+    });
+    it('takes other values and names bad ones', () => {
+      const config = loadConfig({ WHARF_AUDIT_RETENTION_DAYS: '7', WHARF_WEBHOOK_ALLOW_PRIVATE: 'true' });
+      expect(config.auditRetentionDays).toBe(7);
+      expect(config.webhookAllowPrivate).toBe(true);
+      expect(() => loadConfig({ WHARF_AUDIT_RETENTION_DAYS: '0' })).toThrow(/WHARF_AUDIT_RETENTION_DAYS must be an integer from 1 to 36500, got "0"/);
+      expect(() => loadConfig({ WHARF_WEBHOOK_ALLOW_PRIVATE: 'yes' })).toThrow(/WHARF_WEBHOOK_ALLOW_PRIVATE must be true or false, got "yes"/);
+    });
+  });
+
   describe('WHARF_WORKERS', () => {
     const postgres = { DATABASE_URL: 'postgres://u@h:5432/db' };
     it('is one process by default', () => {

@@ -54,6 +54,10 @@ export class WharfConfig {
   metricsToken?: string;
   /** Garbage collection: when it runs by itself, and what it leaves alone. */
   gc: GcSettings;
+  /** Audit log rows (and delivered webhook deliveries) older than this many days are deleted. */
+  auditRetentionDays: number;
+  /** Whether webhooks may target loopback, private, link-local and other non-public addresses. */
+  webhookAllowPrivate: boolean;
 
   get blobRoot(): string {
     return path.join(this.dataDir, 'storage');
@@ -146,6 +150,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WharfConfig {
   config.workers = workers(env, config.databaseUrl !== undefined, problems);
   storage(env, config, problems);
   config.gc = gc(env, problems);
+  config.auditRetentionDays = integer(env, 'WHARF_AUDIT_RETENTION_DAYS', 90, 1, 36_500, problems);
+  config.webhookAllowPrivate = flag(env, 'WHARF_WEBHOOK_ALLOW_PRIVATE', false, problems);
   config.sessionTtlSeconds = integer(env, 'WHARF_SESSION_TTL_SECONDS', 8 * 3600, 60, 30 * 86_400, problems);
   config.metricsToken = metricsToken(env, problems);
 

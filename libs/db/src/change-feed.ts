@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { Db } from './db';
 
 export type ChangeTopic = 'repositories' | 'security' | 'tags';
 const TOPICS: readonly ChangeTopic[] = ['repositories', 'security', 'tags'];
@@ -32,6 +33,7 @@ export class ChangeFeed implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(CHANGE_FEED_OPTIONS) private readonly options: ChangeFeedOptions,
     @InjectDataSource() private readonly db: DataSource,
+    @Inject(Db) private readonly transactions: Pick<Db, 'afterTransaction'>,
   ) {}
 
   /** Whether a cache may trust that it hears of every change. */
@@ -43,9 +45,15 @@ export class ChangeFeed implements OnModuleInit, OnModuleDestroy {
     this.listeners.set(topic, [...(this.listeners.get(topic) ?? []), listener]);
   }
 
-  /** Call after the change is committed, so no instance can reload the old rows afterwards. */
+  /**
+   * Call after the change is committed, so no instance can reload the old rows afterwards.
+   * Called inside a transaction (a change made together with its audit record), this instance's
+   * caches are emptied at once, so reads in the transaction see its writes, and everything is
+   * told again once the transaction has ended: a copy loaded meanwhile may hold either side.
+   */
   async publish(topic: ChangeTopic): Promise<void> {
     this.deliver(topic);
+    if (this.transactions.afterTransaction(() => this.publish(topic))) return;
     if (this.options.shared) await this.db.query('SELECT pg_notify($1, $2)', [CHANNEL, topic]);
   }
 

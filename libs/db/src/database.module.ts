@@ -29,6 +29,9 @@ import { GcQueries } from './queries/gc.queries';
 import { StorageUsageQueries } from './queries/storage-usage.queries';
 import { LifecycleQueries } from './queries/lifecycle.queries';
 import { UiSessionQueries } from './queries/ui-session.queries';
+import { AuditQueries } from './queries/audit.queries';
+import { ActorContext } from './audit/actor-context';
+import { AuditTrail } from './audit/audit-trail';
 import { RequestCountQueries } from './queries/request-count.queries';
 
 const QUERIES = [
@@ -52,6 +55,7 @@ const QUERIES = [
   StorageUsageQueries,
   LifecycleQueries,
   UiSessionQueries,
+  AuditQueries,
   RequestCountQueries,
 ];
 
@@ -82,8 +86,8 @@ export class DatabaseModule {
           plugins: [new ClsPluginTransactional({ adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }) })],
         }),
       ],
-      providers: [{ provide: CHANGE_FEED_OPTIONS, useValue: { url, shared: options.shared } }, Db, ChangeFeed, PoolStats, ...QUERIES],
-      exports: [Db, ChangeFeed, PoolStats, ...QUERIES],
+      providers: [{ provide: CHANGE_FEED_OPTIONS, useValue: { url, shared: options.shared } }, Db, ChangeFeed, ActorContext, AuditTrail, PoolStats, ...QUERIES],
+      exports: [Db, ChangeFeed, ActorContext, AuditTrail, PoolStats, ...QUERIES],
     };
   }
 }

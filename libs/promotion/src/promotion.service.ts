@@ -1,6 +1,18 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { AccessControl, Principal } from '@wharf/auth';
-import { ClosureManifest, Db, ImageQueries, PromotionQueries, PromotionRecord, PushRuleQueries, RepositoryEntity, RepositoryQueries, TagPointer, TagQueries } from '@wharf/db';
+import {
+  AuditTrail,
+  ClosureManifest,
+  Db,
+  ImageQueries,
+  PromotionQueries,
+  PromotionRecord,
+  PushRuleQueries,
+  RepositoryEntity,
+  RepositoryQueries,
+  TagPointer,
+  TagQueries,
+} from '@wharf/db';
 import { COSIGN_TAG, RegistryError } from '@wharf/oci';
 import { DockerRepository, PromotionTarget, QuotaGuard, RepositoryResolver, SIGNATURE_ARTIFACT_TYPES, readLocalSettings } from '@wharf/registry';
 import { PromotionRequest, PromotionResult } from './promotion-types';
@@ -41,6 +53,7 @@ export class PromotionService {
     private readonly rules: PushRuleQueries,
     private readonly tagQueries: TagQueries,
     private readonly quota: QuotaGuard,
+    private readonly audit: AuditTrail,
   ) {}
 
   async promote(principal: Principal, sourceKey: string, request: PromotionRequest): Promise<PromotionResult> {
@@ -199,6 +212,17 @@ export class PromotionService {
       tags: promoted,
       digests: closure.map((m) => m.digest),
     });
+    // One row per tag, under the target: what arrived where (webhooks deploy from it); the source in details.
+    for (const tag of promoted) {
+      await this.audit.record({
+        action: 'promote',
+        repository: target.repository.key,
+        image: targetImage,
+        tag: tag.target,
+        digest: tag.digest,
+        details: { promotionId: record.id, copy, source: { repository: holder.key, image, tag: tag.source }, requestedTarget: request.targetRepo },
+      });
+    }
     return { ...result, id: record.id, createdAt: record.createdAt.toISOString() };
   }
 

@@ -4,6 +4,7 @@ import { Express, Request, Response } from 'express';
 import { ErrorResponder } from '../errors/error-responder';
 import { RequestIdMiddleware } from '../logging/request-id.middleware';
 import { HttpRequestMetrics } from '../metrics/http-request-metrics';
+import { RequestActorMiddleware } from '../audit/request-actor.middleware';
 import { RegistryDispatcher } from './registry.dispatcher';
 import { RegistryMount, registryMount } from './registry-paths';
 
@@ -34,6 +35,7 @@ export class RegistryLane {
   constructor(
     private readonly dispatcher: RegistryDispatcher,
     private readonly requestIds: RequestIdMiddleware,
+    private readonly actors: RequestActorMiddleware,
     private readonly errors: ErrorResponder,
     private readonly metrics: HttpRequestMetrics,
   ) {}
@@ -64,7 +66,9 @@ export class RegistryLane {
         return;
       }
       this.requestIds.use(req, res, () => {
-        this.dispatcher.handle(req, res, mount.prefix, mount.repoKey).catch((err) => this.errors.respond(err, req, res));
+        this.actors.use(req, res, () => {
+          this.dispatcher.handle(req, res, mount.prefix, mount.repoKey).catch((err) => this.errors.respond(err, req, res));
+        });
       });
     });
   }

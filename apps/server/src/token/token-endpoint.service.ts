@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Request, Response } from 'express';
-import { CredentialVerifier, Principal, RegistryTokenService, TokenIssuer, isAnonymous, parseScopes } from '@wharf/auth';
+import { CredentialVerifier, LoginAudit, Principal, RegistryTokenService, TokenIssuer, isAnonymous, parseScopes } from '@wharf/auth';
 import { RegistryError } from '@wharf/oci';
 import { RequestAuthenticator } from '../auth/request-authenticator';
 
@@ -12,6 +12,7 @@ export class TokenEndpoint {
     private readonly credentials: CredentialVerifier,
     private readonly issuer: TokenIssuer,
     private readonly tokens: RegistryTokenService,
+    private readonly logins: LoginAudit,
   ) {}
 
   async get(req: Request, res: Response): Promise<void> {
@@ -20,6 +21,8 @@ export class TokenEndpoint {
       throw new RegistryError('UNAUTHORIZED', 'use Basic credentials or an access token to obtain a token');
     }
     const { principal } = await this.authenticator.authenticate(req, res);
+    // docker login (and each docker push or pull) asks here with its credentials: a login in the audit log.
+    if (!isAnonymous(principal)) await this.logins.succeeded(principal, 'token');
     await this.answer(res, principal, parseScopes(queryAll(req, 'scope')), query(req, 'offline_token') === 'true');
   }
 
@@ -33,9 +36,12 @@ export class TokenEndpoint {
 
   private async grantPrincipal(req: Request, form: Record<string, string | undefined>): Promise<Principal> {
     switch (form.grant_type) {
-      case 'password':
+      case 'password': {
         if (!form.username || form.password === undefined) throw new RegistryError('UNAUTHORIZED', 'grant_type=password needs username and password');
-        return this.credentials.verifyLogin(form.username, form.password, req.ip ?? 'unknown');
+        const principal = await this.credentials.verifyLogin(form.username, form.password, req.ip ?? 'unknown');
+        await this.logins.succeeded(principal, 'token');
+        return principal;
+      }
       case 'refresh_token': {
         let claims;
         try {

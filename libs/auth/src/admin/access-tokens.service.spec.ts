@@ -12,7 +12,7 @@ function setup() {
   store.addUser('root', { admin: true });
   store.addUser('alice');
   store.addUser('bob');
-  const service = new AccessTokensService(store.accessTokenQueries(), store.userQueries(), clock);
+  const service = new AccessTokensService(store.accessTokenQueries(), store.userQueries(), clock, store.auditTrail());
   return { store, service, clock, root: store.principal('root'), alice: store.principal('alice'), bob: store.principal('bob') };
 }
 

@@ -1,5 +1,5 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
-import { AccessTokenEntity, AccessTokenQueries, RepositoryAction, UserQueries } from '@wharf/db';
+import { AccessTokenEntity, AccessTokenQueries, AuditTrail, RepositoryAction, UserQueries } from '@wharf/db';
 import { Clock } from '../clock';
 import { Principal, canAdminister } from '../principal';
 import { formatAccessToken, generateAccessTokenSecret, hashSecret, isUuid } from './access-token-secret';
@@ -55,6 +55,7 @@ export class AccessTokensService {
     private readonly tokens: AccessTokenQueries,
     private readonly users: UserQueries,
     private readonly clock: Clock,
+    private readonly audit: AuditTrail,
   ) {}
 
   async create(principal: Principal, request: AccessTokenRequest): Promise<CreatedAccessToken> {
@@ -66,7 +67,10 @@ export class AccessTokensService {
     if (!actions.length) throw new BadRequestException('actions must name at least one of read, write, delete, manage');
     const secret = generateAccessTokenSecret();
     const expiresAt = new Date(this.clock.now() + lifetime * 1000);
-    const row = await this.tokens.create({ name, userId: caller.userId, secretHash: hashSecret(secret), repositories, actions, expiresAt });
+    const row = await this.audit.recorded(
+      () => this.tokens.create({ name, userId: caller.userId, secretHash: hashSecret(secret), repositories, actions, expiresAt }),
+      (row) => ({ action: 'token.created', details: { id: row.id, name, owner: caller.username, repositories, actions, expiresAt: expiresAt.toISOString() } }),
+    );
     return { id: row.id, name, token: formatAccessToken(row.id, secret), expiresInSeconds: lifetime, expiresAt: expiresAt.toISOString(), repositories, actions };
   }
 
@@ -89,7 +93,11 @@ export class AccessTokensService {
     // Someone else's token is "not found" too: ids are not something to probe for.
     const token = isUuid(id) ? await this.tokens.findById(id.toLowerCase()) : null;
     if (!token || (token.userId !== caller.userId && !canAdminister(caller))) throw new NotFoundException(`access token ${id.slice(0, 64)} not found`);
-    await this.tokens.revoke(token.id);
+    const owner = token.userId === caller.userId ? caller.username : (await this.users.findById(token.userId))?.username;
+    await this.audit.recorded(
+      () => this.tokens.revoke(token.id),
+      (revoked) => (revoked ? { action: 'token.revoked', details: { id: token.id, name: token.name, owner } } : undefined),
+    );
   }
 
   private async views(tokens: AccessTokenEntity[]): Promise<AccessTokenView[]> {

@@ -8,7 +8,7 @@ function setup() {
   store.addUser('root', { admin: true });
   store.addUser('alice', { groups: ['dev'] });
   store.addUser('bob', { groups: ['dev', 'ops'] });
-  return { store, service: new GroupsService(store.groupQueries()), root: store.principal('root'), alice: store.principal('alice') };
+  return { store, service: new GroupsService(store.groupQueries(), store.auditTrail()), root: store.principal('root'), alice: store.principal('alice') };
 }
 
 describe('GroupsService', () => {

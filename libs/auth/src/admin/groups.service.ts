@@ -1,5 +1,5 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { GroupEntity, GroupQueries } from '@wharf/db';
+import { AuditTrail, GroupEntity, GroupQueries } from '@wharf/db';
 import { Principal } from '../principal';
 import { requireAdmin } from './admin-access';
 import { assertSecurityName } from './security-name';
@@ -19,7 +19,10 @@ export interface GroupView {
 /** Groups, for admins only. Deleting one drops its memberships and its grants. */
 @Injectable()
 export class GroupsService {
-  constructor(private readonly groups: GroupQueries) {}
+  constructor(
+    private readonly groups: GroupQueries,
+    private readonly audit: AuditTrail,
+  ) {}
 
   async list(principal: Principal): Promise<GroupView[]> {
     requireAdmin(principal, 'list groups');
@@ -36,7 +39,10 @@ export class GroupsService {
   async create(principal: Principal, name: string, definition: GroupDefinition): Promise<GroupView> {
     requireAdmin(principal, 'create groups');
     assertSecurityName('group', name);
-    const created = await this.groups.create(name, definition.description ?? '');
+    const created = await this.audit.recorded(
+      () => this.groups.create(name, definition.description ?? ''),
+      (created) => (created ? { action: 'group.created', details: { group: name } } : undefined),
+    );
     if (!created) throw new ConflictException(`group ${name} already exists`);
     return view(created, []);
   }
@@ -44,14 +50,23 @@ export class GroupsService {
   async update(principal: Principal, name: string, definition: GroupDefinition): Promise<GroupView> {
     requireAdmin(principal, 'change groups');
     const group = await this.find(name);
-    if (definition.description !== undefined) await this.groups.update(group.id, definition.description);
+    if (definition.description !== undefined) {
+      const description = definition.description;
+      await this.audit.recorded(
+        () => this.groups.update(group.id, description),
+        () => ({ action: 'group.updated', details: { group: name, description } }),
+      );
+    }
     return this.get(principal, name);
   }
 
   async delete(principal: Principal, name: string): Promise<void> {
     requireAdmin(principal, 'delete groups');
     const group = await this.find(name);
-    await this.groups.deleteWithGrants(group.id, group.name);
+    await this.audit.recorded(
+      () => this.groups.deleteWithGrants(group.id, group.name),
+      () => ({ action: 'group.deleted', details: { group: name } }),
+    );
   }
 
   private async find(name: string): Promise<GroupEntity> {

@@ -8,7 +8,7 @@ function setup() {
   store.addUser('root', { admin: true });
   store.addUser('alice', { groups: ['dev'] });
   store.addGroup('ci');
-  const service = new PermissionsService(store.permissionQueries(), store.userQueries(), store.groupQueries());
+  const service = new PermissionsService(store.permissionQueries(), store.userQueries(), store.groupQueries(), store.auditTrail());
   return { store, service, root: store.principal('root'), alice: store.principal('alice') };
 }
 

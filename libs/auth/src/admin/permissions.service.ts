@@ -1,5 +1,5 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
-import { GroupQueries, PermissionEntity, PermissionPrincipals, PermissionQueries, RepositoryAction, UserQueries } from '@wharf/db';
+import { AuditTrail, GroupQueries, PermissionEntity, PermissionPrincipals, PermissionQueries, RepositoryAction, UserQueries } from '@wharf/db';
 import { Principal } from '../principal';
 import { requireAdmin } from './admin-access';
 import { checkActions, checkRepositoryPatterns } from './scope-validation';
@@ -33,6 +33,7 @@ export class PermissionsService {
     private readonly permissions: PermissionQueries,
     private readonly users: UserQueries,
     private readonly groups: GroupQueries,
+    private readonly audit: AuditTrail,
   ) {}
 
   async list(principal: Principal): Promise<PermissionView[]> {
@@ -56,13 +57,20 @@ export class PermissionsService {
     };
     await this.checkExist(Object.keys(principals.users), (names) => this.users.existingUsernames(names), 'user');
     await this.checkExist(Object.keys(principals.groups), (names) => this.groups.existingNames(names), 'group');
-    const created = await this.permissions.upsert(name, repositories, principals);
+    const created = await this.audit.recorded(
+      () => this.permissions.upsert(name, repositories, principals),
+      (created) => ({ action: 'permission.saved', details: { permission: name, created, repositories, principals } }),
+    );
     return { created, permission: view(await this.find(name)) };
   }
 
   async delete(principal: Principal, name: string): Promise<void> {
     requireAdmin(principal, 'delete permissions');
-    if (!(await this.permissions.delete(name))) throw new NotFoundException(`permission ${name} not found`);
+    const deleted = await this.audit.recorded(
+      () => this.permissions.delete(name),
+      (deleted) => (deleted ? { action: 'permission.deleted', details: { permission: name } } : undefined),
+    );
+    if (!deleted) throw new NotFoundException(`permission ${name} not found`);
   }
 
   private async find(name: string): Promise<PermissionEntity> {

@@ -16,7 +16,7 @@ function setup() {
   store.addUser('bob');
   store.addGroup('ops');
   const limiter = new LoginRateLimiter(loadConfig({ WHARF_LOGIN_MAX_FAILURES: '3', WHARF_LOGIN_WINDOW_SECONDS: '60' }), clock, new InMemoryRequestCounts().queries());
-  const service = new UsersService(store.userQueries(), store.groupQueries(), new FakePasswordHasher(), limiter);
+  const service = new UsersService(store.userQueries(), store.groupQueries(), new FakePasswordHasher(), limiter, store.auditTrail());
   return { store, service, clock, root: store.principal('root'), alice: store.principal('alice') };
 }
 

@@ -1,5 +1,5 @@
 import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
-import { GroupQueries, UserEntity, UserQueries } from '@wharf/db';
+import { AuditTrail, GroupQueries, UserEntity, UserQueries } from '@wharf/db';
 import { LoginRateLimiter } from '../login-rate-limiter';
 import { PasswordHasher } from '../password-hasher';
 import { Principal, canAdminister } from '../principal';
@@ -51,6 +51,7 @@ export class UsersService {
     private readonly groups: GroupQueries,
     private readonly hasher: PasswordHasher,
     private readonly limiter: LoginRateLimiter,
+    private readonly audit: AuditTrail,
   ) {}
 
   async list(principal: Principal): Promise<UserView[]> {
@@ -71,20 +72,21 @@ export class UsersService {
     checkPassword(definition.password, 'password');
     const groups = await this.checkGroups(definition.groups ?? []);
     if (await this.users.findByUsername(username)) throw new ConflictException(`user ${username} already exists`);
-    const created = await this.users.create({
-      username,
-      passwordHash: await this.hasher.hash(definition.password),
-      email: definition.email ?? null,
-      admin: definition.admin ?? false,
-      disabled: definition.disabled ?? false,
-    });
+    // Hashed before the transaction: argon2's ~100 ms would hold it open (the embedded database runs one at a time).
+    const passwordHash = await this.hasher.hash(definition.password);
+    const fields = { email: definition.email ?? null, admin: definition.admin ?? false, disabled: definition.disabled ?? false };
+    const created = await this.audit.recorded(
+      async () => {
+        const created = await this.users.create({ username, passwordHash, ...fields });
+        if (!created) return null;
+        // A group went away between the check and now: the rollback leaves no half-made user behind.
+        const unknown = await this.users.setGroups(created.id, groups);
+        if (unknown.length) throw unknownGroups(unknown);
+        return created;
+      },
+      (created) => (created ? { action: 'user.created', details: { user: username, ...fields, groups } } : undefined),
+    );
     if (!created) throw new ConflictException(`user ${username} already exists`);
-    const unknown = await this.users.setGroups(created.id, groups);
-    if (unknown.length) {
-      // A group went away between the check and now: leave no half-made user behind.
-      await this.users.delete(created.id);
-      throw unknownGroups(unknown);
-    }
     return this.get(principal, username);
   }
 
@@ -103,17 +105,27 @@ export class UsersService {
     }
     const user = await this.find(username);
     if (changes.password !== undefined) checkPassword(changes.password, 'password');
-    if (changes.groups !== undefined) {
-      // First, so unknown groups refuse the whole change: setGroups checks and applies atomically.
-      const unknown = await this.users.setGroups(user.id, [...new Set(changes.groups)]);
-      if (unknown.length) throw unknownGroups(unknown);
-    }
-    await this.users.update(user.id, {
-      ...(changes.password !== undefined ? { passwordHash: await this.hasher.hash(changes.password) } : {}),
+    const passwordHash = changes.password !== undefined ? await this.hasher.hash(changes.password) : undefined;
+    const values = {
       ...(changes.email !== undefined ? { email: changes.email } : {}),
       ...(changes.admin !== undefined ? { admin: changes.admin } : {}),
       ...(changes.disabled !== undefined ? { disabled: changes.disabled } : {}),
-    });
+    };
+    const groups = changes.groups !== undefined ? [...new Set(changes.groups)] : undefined;
+    await this.audit.recorded(
+      async () => {
+        if (groups !== undefined) {
+          // First, so unknown groups refuse the whole change.
+          const unknown = await this.users.setGroups(user.id, groups);
+          if (unknown.length) throw unknownGroups(unknown);
+        }
+        await this.users.update(user.id, { ...(passwordHash !== undefined ? { passwordHash } : {}), ...values });
+      },
+      () => ({
+        action: 'user.updated',
+        details: { user: username, ...values, ...(groups !== undefined ? { groups } : {}), ...(passwordHash !== undefined ? { passwordChanged: true } : {}) },
+      }),
+    );
     return this.get(principal, username);
   }
 
@@ -121,7 +133,10 @@ export class UsersService {
     const caller = requireAdmin(principal, 'delete users');
     if (caller.username === username) throw new ForbiddenException('you cannot delete your own account: ask another administrator');
     const user = await this.find(username);
-    await this.users.deleteWithGrants(user.id, user.username);
+    await this.audit.recorded(
+      () => this.users.deleteWithGrants(user.id, user.username),
+      () => ({ action: 'user.deleted', details: { user: username } }),
+    );
   }
 
   /**
@@ -137,7 +152,11 @@ export class UsersService {
     });
     if (!user) throw new BadRequestException('currentPassword is incorrect');
     checkPassword(change.newPassword, 'newPassword');
-    await this.users.update(user.id, { passwordHash: await this.hasher.hash(change.newPassword) });
+    const passwordHash = await this.hasher.hash(change.newPassword);
+    await this.audit.recorded(
+      () => this.users.update(user.id, { passwordHash }),
+      () => ({ action: 'user.password_changed', details: { user: caller.username } }),
+    );
   }
 
   /** Admins, or the user themselves; anyone else is refused before learning whether the user exists. */

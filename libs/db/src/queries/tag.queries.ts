@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../db';
-import { countRows } from './count-rows';
+import { returnedRows } from './count-rows';
 import { Page } from './image.queries';
 import { boundWithoutNul } from './nul-free';
 import { ChangeFeed } from '../change-feed';
@@ -45,14 +45,15 @@ export class TagQueries {
     await this.feed.publish('tags');
   }
 
-  async delete(repositoryId: string, image: string, name: string): Promise<boolean> {
-    const result = await this.db.query(`DELETE FROM tags t USING images i WHERE i.id = t.image_id AND i.repository_id = $1 AND i.name = $2 AND t.name = $3 RETURNING t.name`, [
-      repositoryId,
-      image,
-      name,
-    ]);
+  /** The digest the deleted tag pointed at; null when there was no such tag. */
+  async delete(repositoryId: string, image: string, name: string): Promise<string | null> {
+    const result = await this.db.query(
+      `DELETE FROM tags t USING images i, manifests m
+       WHERE i.id = t.image_id AND m.id = t.manifest_id AND i.repository_id = $1 AND i.name = $2 AND t.name = $3 RETURNING m.digest`,
+      [repositoryId, image, name],
+    );
     await this.feed.publish('tags');
-    return countRows(result) > 0;
+    return returnedRows<{ digest: string }>(result)[0]?.digest ?? null;
   }
 
   /** The image's tags on the manifest `digest`, in byte order. */

@@ -1,6 +1,6 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { AccessControl, Principal, REPOSITORY_ACTIONS, canAdminister, requireAdmin } from '@wharf/auth';
-import { RepositoryAction, RepositoryClass, RepositoryEntity, RepositoryQueries, StorageUsageQueries } from '@wharf/db';
+import { AuditTrail, RepositoryAction, RepositoryClass, RepositoryEntity, RepositoryQueries, StorageUsageQueries } from '@wharf/db';
 import { MANIFEST_MEDIA_TYPES } from '@wharf/oci';
 import { RepositoryFields } from '../kinds/repository-kind';
 import { RepositoryKinds } from '../kinds/repository-kinds';
@@ -56,6 +56,7 @@ export class RepositoryAdminService {
     private readonly resolver: RepositoryResolver,
     private readonly remoteBlobs: RemoteBlobService,
     private readonly usage: StorageUsageQueries,
+    private readonly audit: AuditTrail,
   ) {}
 
   async list(principal: Principal, rclass?: RepositoryClass): Promise<RepositoryView[]> {
@@ -76,16 +77,20 @@ export class RepositoryAdminService {
     const kind = this.kinds.get(definition.rclass);
     this.kinds.checkFieldsFit(definition.rclass, definition);
     const stored = kind.define(definition);
-    const created = await this.repositories.create(
-      {
-        key,
-        rclass: definition.rclass,
-        packageType: definition.packageType,
-        description: definition.description ?? '',
-        anonymousRead: definition.anonymousRead ?? false,
-        settings: stored.settings,
-      },
-      stored.links,
+    const created = await this.audit.recorded(
+      () =>
+        this.repositories.create(
+          {
+            key,
+            rclass: definition.rclass,
+            packageType: definition.packageType,
+            description: definition.description ?? '',
+            anonymousRead: definition.anonymousRead ?? false,
+            settings: stored.settings,
+          },
+          stored.links,
+        ),
+      (created) => (created ? { action: 'repository.created', repository: key, details: { rclass: definition.rclass, fields: fieldsOf(definition) } } : undefined),
     );
     if (!created) throw new ConflictException(`repository ${key} already exists`);
     return this.view(created, principal);
@@ -100,21 +105,29 @@ export class RepositoryAdminService {
     }
     this.kinds.checkFieldsFit(existing.rclass, definition);
     const stored = this.kinds.get(existing.rclass).define(definition, existing);
-    await this.repositories.update(
-      existing.id,
-      {
-        key,
-        description: definition.description ?? existing.description,
-        anonymousRead: definition.anonymousRead ?? existing.anonymousRead,
-        settings: stored.settings,
-      },
-      stored.links,
+    await this.audit.recorded(
+      () =>
+        this.repositories.update(
+          existing.id,
+          {
+            key,
+            description: definition.description ?? existing.description,
+            anonymousRead: definition.anonymousRead ?? existing.anonymousRead,
+            settings: stored.settings,
+          },
+          stored.links,
+        ),
+      () => ({ action: 'repository.updated', repository: key, details: { rclass: existing.rclass, fields: fieldsOf(definition) } }),
     );
     return this.view((await this.repositories.findByKey(key))!, principal);
   }
 
   async delete(principal: Principal, key: string): Promise<void> {
-    await this.repositories.delete((await this.findFor(principal, key, 'manage')).id);
+    const repo = await this.findFor(principal, key, 'manage');
+    await this.audit.recorded(
+      () => this.repositories.delete(repo.id),
+      () => ({ action: 'repository.deleted', repository: key, details: { rclass: repo.rclass } }),
+    );
   }
 
   /** Drops a remote's cached manifests and tags (of one image, or all, with the blob links). */
@@ -122,7 +135,11 @@ export class RepositoryAdminService {
     const repo = await this.findFor(principal, key, 'manage');
     if (repo.rclass !== 'remote') throw new BadRequestException(`${key} is a ${repo.rclass} repository: only remote repositories have a cache`);
     await this.remoteBlobs.settled(repo.id);
-    return { imagesRemoved: await this.repositories.purgeCache(repo.id, image) };
+    const imagesRemoved = await this.audit.recorded(
+      () => this.repositories.purgeCache(repo.id, image),
+      (removed) => ({ action: 'repository.cache_purged', repository: key, image, details: { imagesRemoved: removed } }),
+    );
+    return { imagesRemoved };
   }
 
   /**
@@ -183,6 +200,11 @@ export class RepositoryAdminService {
       ...(usage ? { stats: usage } : {}),
     };
   }
+}
+
+/** The settings a change named, for the audit log: their names, never their values (a remote's password is one). */
+function fieldsOf(definition: Partial<RepositoryDefinition>): string[] {
+  return Object.keys(definition).filter((field) => (definition as Record<string, unknown>)[field] !== undefined);
 }
 
 /** A virtual stores nothing of its own: its members have the stats. */

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { BeforeApplicationShutdown, ConflictException, Injectable, Logger, NotFoundException, Optional } from '@nestjs/common';
 import { Principal, requireAdmin } from '@wharf/auth';
 import { WharfConfig } from '@wharf/config';
-import { Freed, GcQueries, GcRunRow, GcTrigger, StorageUsageQueries } from '@wharf/db';
+import { AuditEvent, AuditTrail, Freed, GcQueries, GcRunRow, GcTrigger, StorageUsageQueries } from '@wharf/db';
 import { parseDigest } from '@wharf/oci';
 import { BlobStore } from '@wharf/storage';
 import { drain } from './drain';
@@ -54,6 +54,7 @@ export class GarbageCollector implements BeforeApplicationShutdown {
     private readonly config: WharfConfig,
     private readonly rules: LifecycleRules,
     private readonly usage: StorageUsageQueries,
+    private readonly audit: AuditTrail,
     @Optional() metrics?: RegistryMetrics,
   ) {
     this.metrics = metrics ?? NO_REGISTRY_METRICS;
@@ -144,13 +145,21 @@ export class GarbageCollector implements BeforeApplicationShutdown {
       await this.blobs(run.dryRun, result);
       clearInterval(heartbeat);
       await this.usage.fold(true);
-      await this.queries.finish(run.id, 'finished', result);
+      await this.audit.recorded(
+        () => this.queries.finish(run.id, 'finished', result),
+        () => gcEvent(run, 'finished', result),
+      );
       this.logger.log({ msg: 'garbage collection finished', run: run.id, dryRun: run.dryRun, ...flatten(result) });
       if (!run.dryRun) this.metrics.gcFinished({ status: 'finished', result, endedAt: Date.now() });
     } catch (err) {
       clearInterval(heartbeat);
       const message = err instanceof Error ? err.message : String(err);
-      await this.queries.finish(run.id, 'failed', result, `${phase}: ${message}`).catch(() => undefined);
+      await this.audit
+        .recorded(
+          () => this.queries.finish(run.id, 'failed', result, `${phase}: ${message}`),
+          () => gcEvent(run, 'failed', result, `${phase}: ${message}`),
+        )
+        .catch(() => undefined);
       this.logger.error({ msg: 'garbage collection failed', run: run.id, phase, error: message });
       // What a failed run removed before it failed stays removed: counted too.
       if (!run.dryRun) this.metrics.gcFinished({ status: 'failed', result, endedAt: Date.now() });
@@ -229,6 +238,11 @@ function diedHere(host: string): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
+}
+
+/** A run's row in the audit log, written with its end: who asked (none for the schedule), what it freed. */
+function gcEvent(run: GcRunRow, status: 'finished' | 'failed', result: GcResult, error?: string): AuditEvent {
+  return { action: 'gc.run', details: { run: run.id, trigger: run.trigger, dryRun: run.dryRun, status, ...flatten(result), ...(error ? { error } : {}) } };
 }
 
 function flatten(result: GcResult): Record<string, number> {

@@ -1,6 +1,6 @@
 import { Injectable, NotFoundException, Optional } from '@nestjs/common';
 import { AccessControl, Principal } from '@wharf/auth';
-import { LifecycleQueries, RepositoryQueries, RepositoryRow, TagRow } from '@wharf/db';
+import { AuditTrail, LifecycleQueries, RepositoryQueries, RepositoryRow, TagRow } from '@wharf/db';
 import { readLocalSettings } from '../kinds/local-settings';
 import { readRemoteSettings } from '../remote/remote-settings';
 import { drain } from './drain';
@@ -40,6 +40,7 @@ export class LifecycleRules {
     private readonly pulls: PullRecorder,
     private readonly access: AccessControl,
     private readonly repositories: RepositoryQueries,
+    private readonly audit: AuditTrail,
     @Optional() metrics?: RegistryMetrics,
   ) {
     this.metrics = metrics ?? NO_REGISTRY_METRICS;
@@ -78,7 +79,15 @@ export class LifecycleRules {
     if (repo?.rclass !== 'local') throw new NotFoundException(`${key} is not a local repository: retention applies to local repositories`);
     await this.pulls.flush();
     const outcome = await this.retain(repo, dryRun);
-    if (!dryRun) await this.queries.changed();
+    if (!dryRun) {
+      await this.queries.changed();
+      // After the batches it sums up, each committed on its own (a GC run's rules are in its gc.run row).
+      await this.audit.record({
+        action: 'repository.retention',
+        repository: key,
+        details: { tagsRemoved: outcome.removed.length, manifestsRemoved: outcome.manifestsRemoved, removed: outcome.removed.slice(0, 100) },
+      });
+    }
     return outcome;
   }
 

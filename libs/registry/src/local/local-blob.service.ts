@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { WharfConfig } from '@wharf/config';
-import { BlobQueries, Db, RepositoryEntity } from '@wharf/db';
+import { AuditTrail, BlobQueries, Db, RepositoryEntity } from '@wharf/db';
 import { RegistryError, parseDigest } from '@wharf/oci';
 import { BlobStore, ByteRange } from '@wharf/storage';
 import { BlobInfo } from '../docker-repository';
@@ -16,6 +16,7 @@ export class LocalBlobService {
     private readonly config: WharfConfig,
     private readonly db: Db,
     private readonly quota: QuotaGuard,
+    private readonly audit: AuditTrail,
   ) {}
 
   /**
@@ -35,9 +36,12 @@ export class LocalBlobService {
   }
 
   /** Unlinks the blob from the repository; the bytes stay for other repositories or GC. */
-  async delete(repo: RepositoryEntity, digest: string): Promise<void> {
+  async delete(repo: RepositoryEntity, digest: string, image?: string): Promise<void> {
     const value = parseDigest(digest).value;
-    if (!(await this.blobs.unlink(repo.id, value))) throw new RegistryError('BLOB_UNKNOWN', `blob ${value} not found in ${repo.key}`);
+    await this.db.transaction(async () => {
+      if (!(await this.blobs.unlink(repo.id, value))) throw new RegistryError('BLOB_UNKNOWN', `blob ${value} not found in ${repo.key}`);
+      await this.audit.record({ action: 'delete', repository: repo.key, image, digest: value, details: { kind: 'blob' } });
+    });
   }
 
   async mount(target: RepositoryEntity, digest: string, source: RepositoryEntity): Promise<BlobInfo | null> {

@@ -126,8 +126,8 @@ export class LocalDockerRepository implements DockerRepository {
     return this.services.blobs.open(blob, range);
   }
 
-  deleteBlob(_image: string, digest: string): Promise<void> {
-    return this.services.blobs.delete(this.repo, digest);
+  deleteBlob(image: string, digest: string): Promise<void> {
+    return this.services.blobs.delete(this.repo, digest, image);
   }
 
   async mountBlob(_image: string, digest: string, from: MountSource): Promise<BlobInfo | null> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { BlobQueries, Db, ImageQueries, ManifestQueries, PushRuleQueries, RepositoryEntity, TagQueries } from '@wharf/db';
+import { AuditTrail, BlobQueries, Db, ImageQueries, ManifestQueries, PushRuleQueries, RepositoryEntity, TagQueries } from '@wharf/db';
 import { ManifestReferenceKind } from '@wharf/db';
 import { COSIGN_TAG, MediaType, ParsedManifest, RegistryError, accepts, isDigestLike, isValidTag, parseDigest, parseManifest } from '@wharf/oci';
 import { WharfConfig } from '@wharf/config';
@@ -27,6 +27,7 @@ export class LocalManifestService {
     private readonly blobs: BlobQueries,
     private readonly rules: PushRuleQueries,
     private readonly pulls: PullRecorder,
+    private readonly audit: AuditTrail,
   ) {}
 
   async get(repo: RepositoryEntity, image: string, reference: string, accept: string[]): Promise<ManifestContent> {
@@ -63,7 +64,7 @@ export class LocalManifestService {
     }
     const parsed = parseManifest(content, contentType);
     // Checked inside the writing transaction, which keeps what it found linked from garbage collection until it commits.
-    await this.store(repo, image, byDigest ? undefined : reference, digest, content, parsed, rules, () => this.checkReferences(repo, image, parsed));
+    await this.store(repo, image, byDigest ? undefined : reference, digest, content, parsed, rules, () => this.checkReferences(repo, image, parsed), true);
     return { digest, subject: parsed.subject?.digest };
   }
 
@@ -71,7 +72,8 @@ export class LocalManifestService {
    * Records verified manifest bytes (and moves `tag` to them) without checking that what they
    * reference is stored: a pull-through cache fetches blobs and children lazily. With `rules`
    * (a local repository's push rules), a tag that may not move refuses other content, and the
-   * image's oldest tags beyond `maxUniqueTags` go, all in the same transaction.
+   * image's oldest tags beyond `maxUniqueTags` go, all in the same transaction. A client's push
+   * (`pushed`) is recorded in the audit log in that transaction too; a cache fill is not.
    */
   async store(
     repo: RepositoryEntity,
@@ -82,6 +84,7 @@ export class LocalManifestService {
     parsed: ParsedManifest,
     rules?: PushRules,
     check?: () => Promise<void>,
+    pushed = false,
   ): Promise<void> {
     await this.db.transaction(async () => {
       await check?.();
@@ -95,22 +98,36 @@ export class LocalManifestService {
         annotations: parsed.annotations,
         references: referencesOf(parsed),
       });
-      if (!tag) return;
-      if (rules && !rules.allowTagOverwrite) {
-        const held = await this.rules.tagOnce(imageId, tag, manifestId);
-        if (held !== manifestId) {
-          throw new RegistryError(
-            'DENIED',
-            `tag ${tag} of ${repo.key}/${image} already points at other content, and ${repo.key} does not allow tag overwrite (allowTagOverwrite is false): push a new tag`,
-          );
-        }
-      } else {
-        await this.tags.upsert(imageId, tag, manifestId);
+      const pruned = tag ? await this.tag(repo, image, imageId, tag, manifestId, rules) : [];
+      if (pushed) {
+        await this.audit.record({
+          action: 'push',
+          repository: repo.key,
+          image,
+          tag,
+          digest,
+          details: { mediaType: parsed.mediaType, size: content.length, ...(pruned.length ? { prunedTags: pruned } : {}) },
+        });
       }
-      // cosign's `sha256-<hex>.sig` tags are not versions of the image: pruning them would unsign it.
-      if (rules?.maxUniqueTags) await this.rules.pruneTags(imageId, rules.maxUniqueTags, [tag], COSIGN_TAG.source);
     });
     if (tag) await this.tags.changed();
+  }
+
+  /** Points `tag` at the manifest under the push rules; the tags pruned beyond maxUniqueTags. */
+  private async tag(repo: RepositoryEntity, image: string, imageId: string, tag: string, manifestId: string, rules?: PushRules): Promise<string[]> {
+    if (rules && !rules.allowTagOverwrite) {
+      const held = await this.rules.tagOnce(imageId, tag, manifestId);
+      if (held !== manifestId) {
+        throw new RegistryError(
+          'DENIED',
+          `tag ${tag} of ${repo.key}/${image} already points at other content, and ${repo.key} does not allow tag overwrite (allowTagOverwrite is false): push a new tag`,
+        );
+      }
+    } else {
+      await this.tags.upsert(imageId, tag, manifestId);
+    }
+    // cosign's `sha256-<hex>.sig` tags are not versions of the image: pruning them would unsign it.
+    return rules?.maxUniqueTags ? this.rules.pruneTags(imageId, rules.maxUniqueTags, [tag], COSIGN_TAG.source) : [];
   }
 
   /**
@@ -152,16 +169,26 @@ export class LocalManifestService {
     );
   }
 
-  /** By digest: the manifest and every tag on it. By tag: only the tag. */
+  /** By digest: the manifest and every tag on it. By tag: only the tag. Recorded in the audit log with the deletion. */
   async delete(repo: RepositoryEntity, image: string, reference: string, rules?: PushRules): Promise<void> {
     if (rules && !rules.allowTagOverwrite) await this.checkDeletable(repo, image, reference);
     if (isDigestLike(reference)) {
-      const deleted = await this.manifests.deleteByDigest(repo.id, image, parseDigest(reference).value);
-      if (!deleted) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} not found in ${repo.key}/${image}`);
+      const digest = parseDigest(reference).value;
+      await this.db.transaction(async () => {
+        const tags = await this.tags.pointingAt(repo.id, image, digest);
+        if (!(await this.manifests.deleteByDigest(repo.id, image, digest))) {
+          throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} not found in ${repo.key}/${image}`);
+        }
+        await this.audit.record({ action: 'delete', repository: repo.key, image, digest, details: { kind: 'manifest', ...(tags.length ? { tags } : {}) } });
+      });
       return;
     }
-    const deleted = await this.tags.delete(repo.id, image, assertTag(reference));
-    if (!deleted) throw new RegistryError('MANIFEST_UNKNOWN', `tag ${reference} not found in ${repo.key}/${image}`);
+    const tag = assertTag(reference);
+    await this.db.transaction(async () => {
+      const digest = await this.tags.delete(repo.id, image, tag);
+      if (!digest) throw new RegistryError('MANIFEST_UNKNOWN', `tag ${reference} not found in ${repo.key}/${image}`);
+      await this.audit.record({ action: 'delete', repository: repo.key, image, tag, digest, details: { kind: 'tag' } });
+    });
   }
 
   /** The image with all its tags and manifests; its blobs' links stay for garbage collection. */
@@ -169,7 +196,10 @@ export class LocalManifestService {
     const tags = await this.rules.tagCount(repo.id, image);
     if (tags === null) throw new RegistryError('NAME_UNKNOWN', `image ${repo.key}/${image} not found`);
     if (rules && !rules.allowTagOverwrite && tags > 0) throw overwriteDenied(repo, `deleting ${image} would delete its ${tags} tag(s)`);
-    if (!(await this.rules.deleteImage(repo.id, image))) throw new RegistryError('NAME_UNKNOWN', `image ${repo.key}/${image} not found`);
+    await this.db.transaction(async () => {
+      if (!(await this.rules.deleteImage(repo.id, image))) throw new RegistryError('NAME_UNKNOWN', `image ${repo.key}/${image} not found`);
+      await this.audit.record({ action: 'delete', repository: repo.key, image, details: { kind: 'image', tags } });
+    });
   }
 
   /** Under allowTagOverwrite false a tag stays: neither it nor (by digest) a manifest carrying it may go. */

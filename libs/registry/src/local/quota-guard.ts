@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { BlobQueries, RepositoryEntity, StorageUsageQueries } from '@wharf/db';
+import { AuditTrail, BlobQueries, RepositoryEntity, StorageUsageQueries } from '@wharf/db';
 import { RegistryError } from '@wharf/oci';
 import { readLocalSettings } from '../kinds/local-settings';
 
@@ -9,6 +9,7 @@ export class QuotaGuard {
   constructor(
     private readonly usage: StorageUsageQueries,
     private readonly blobs: BlobQueries,
+    private readonly audit: AuditTrail,
   ) {}
 
   /**
@@ -21,7 +22,7 @@ export class QuotaGuard {
     if (!quota) return;
     const used = await this.usage.lockedBytes(repo.id);
     if (used + size <= quota || (await this.blobs.findLinked(repo.id, digest))) return;
-    throw overQuota(repo, `blob ${digest}`, size, used, quota);
+    throw await this.refuse(repo, `blob ${digest}`, size, used, quota, digest);
   }
 
   /** The same for a promotion into `repo` of these manifests: what they bring that it lacks. */
@@ -30,7 +31,18 @@ export class QuotaGuard {
     if (!quota) return;
     const used = await this.usage.lockedBytes(repo.id);
     const adding = await this.usage.bytesNewTo(repo.id, manifestIds);
-    if (used + adding > quota) throw overQuota(repo, 'the promoted image', adding, used, quota);
+    if (used + adding > quota) throw await this.refuse(repo, 'the promoted image', adding, used, quota);
+  }
+
+  /** The refusal, recorded in the audit log once the refused transaction has rolled back. */
+  private async refuse(repo: RepositoryEntity, what: string, size: number, used: number, quota: number, digest?: string): Promise<RegistryError> {
+    await this.audit.recordAfterTransaction({
+      action: 'quota.exceeded',
+      repository: repo.key,
+      digest,
+      details: { what, quotaBytes: quota, usedBytes: used, addingBytes: size },
+    });
+    return overQuota(repo, what, size, used, quota);
   }
 }
 

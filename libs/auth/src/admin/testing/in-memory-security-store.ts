@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import {
   AccessTokenEntity,
   AccessTokenQueries,
+  AuditEvent,
+  AuditTrail,
   GroupEntity,
   GroupQueries,
   NewAccessToken,
@@ -26,6 +28,8 @@ export class InMemorySecurityStore {
   memberships: Array<{ userId: string; groupId: string }> = [];
   readonly permissions = new Map<string, PermissionEntity>();
   readonly tokens = new Map<string, AccessTokenEntity>();
+  /** What the services recorded in the audit log (changes that threw record nothing). */
+  readonly audited: AuditEvent[] = [];
 
   constructor(private readonly clock: Clock = new Clock()) {}
 
@@ -168,6 +172,21 @@ export class InMemorySecurityStore {
       },
     };
     return fake as unknown as AccessTokenQueries;
+  }
+
+  /** The audit log, kept in `audited`; a change that throws records nothing (the store has no transactions to roll back). */
+  auditTrail(): AuditTrail {
+    const fake = {
+      record: async (event: AuditEvent) => {
+        this.audited.push(event);
+      },
+      recorded: async <T>(change: () => Promise<T>, describe: (result: T) => AuditEvent | AuditEvent[] | undefined) => {
+        const result = await change();
+        this.audited.push(...[describe(result) ?? []].flat());
+        return result;
+      },
+    };
+    return fake as unknown as AuditTrail;
   }
 
   private memberNamesOf(groupId: string): string[] {
