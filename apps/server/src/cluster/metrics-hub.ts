@@ -1,5 +1,3 @@
-import { AggregatorRegistry } from 'prom-client';
-
 /** Worker → primary: this worker's metrics can be collected. */
 export const METRICS_READY = 'wharf:metrics-ready';
 /** Worker → primary: `{ id }`, a scrape to answer with every worker's figures. */
@@ -58,6 +56,8 @@ export class MetricsHub {
     const answer = (fields: { text?: string; error?: string }) => requester.isConnected() && requester.send({ [METRICS_SCRAPED]: { id, ...fields } });
     try {
       const collected = await this.gather();
+      // Loaded at the first scrape: a primary that is never scraped stays without it (~10 MiB).
+      const { AggregatorRegistry } = await import('prom-client');
       answer({ text: await AggregatorRegistry.aggregate(collected).metrics() });
     } catch (err) {
       answer({ error: (err as Error).message });
