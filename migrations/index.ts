@@ -10,6 +10,7 @@ import { PullTimes1765200000000 } from './1765200000000-pull-times';
 import { UiSessions1765300000000 } from './1765300000000-ui-sessions';
 import { ImageNamesInByteOrder1765400000000 } from './1765400000000-image-names-in-byte-order';
 import { AuditEvents1765500000000 } from './1765500000000-audit-events';
+import { Webhooks1765510000000 } from './1765510000000-webhooks';
 import { RequestLimits1765600000000 } from './1765600000000-request-limits';
 
 /** Every migration, in order. Listed explicitly so the same list works from ts and from dist. */
@@ -26,5 +27,6 @@ export const MIGRATIONS = [
   UiSessions1765300000000,
   ImageNamesInByteOrder1765400000000,
   AuditEvents1765500000000,
+  Webhooks1765510000000,
   RequestLimits1765600000000,
 ];

@@ -35,6 +35,7 @@ import { RegistryAuthorizer } from './registry/registry-authorizer';
 import { TokenController } from './token/token.controller';
 import { TokenEndpoint } from './token/token-endpoint.service';
 import { SecurityModule } from './security/security.module';
+import { WebhooksApiModule } from './webhooks/webhooks-api.module';
 import { MetricsModule } from './metrics/metrics.module';
 
 @Module({})
@@ -50,6 +51,7 @@ export class AppModule implements NestModule {
         RegistryModule,
         PromotionModule,
         SecurityModule,
+        WebhooksApiModule,
         MetricsModule,
       ],
       // Registry routes are not controllers: RegistryLane serves them ahead of Nest's router.

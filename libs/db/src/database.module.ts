@@ -30,6 +30,8 @@ import { StorageUsageQueries } from './queries/storage-usage.queries';
 import { LifecycleQueries } from './queries/lifecycle.queries';
 import { UiSessionQueries } from './queries/ui-session.queries';
 import { AuditQueries } from './queries/audit.queries';
+import { WebhookQueries } from './queries/webhook.queries';
+import { WebhookDeliveryQueries } from './queries/webhook-delivery.queries';
 import { ActorContext } from './audit/actor-context';
 import { AuditTrail } from './audit/audit-trail';
 import { RequestCountQueries } from './queries/request-count.queries';
@@ -56,6 +58,8 @@ const QUERIES = [
   LifecycleQueries,
   UiSessionQueries,
   AuditQueries,
+  WebhookQueries,
+  WebhookDeliveryQueries,
   RequestCountQueries,
 ];
 

@@ -26,6 +26,8 @@ export * from './queries/storage-usage.queries';
 export * from './queries/lifecycle.queries';
 export * from './queries/ui-session.queries';
 export * from './queries/audit.queries';
+export * from './queries/webhook.queries';
+export * from './queries/webhook-delivery.queries';
 export * from './audit/actor-context';
 export * from './audit/audit-actions';
 export * from './audit/audit-trail';

@@ -23,3 +23,4 @@ export type { RetentionPolicy, RetentionRule } from './lifecycle/retention-polic
 export { SIGNATURE_ARTIFACT_TYPES } from './local/local-manifest.service';
 export * from './admin/repository-browse.service';
 export * from './admin/image-config';
+export * from './webhooks';

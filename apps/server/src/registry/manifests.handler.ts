@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PullRateLimiter } from '@wharf/auth';
 import { WharfConfig } from '@wharf/config';
 import { RegistryError, isDigestLike, isValidTag, parseAccept } from '@wharf/oci';
-import { RepositoryResolver, readCapped } from '@wharf/registry';
+import { PullNotifier, RepositoryResolver, readCapped } from '@wharf/registry';
 import { RegistryAuthorizer } from './registry-authorizer';
 import { RegistryContext, urlFor } from './registry-context';
 
@@ -14,6 +14,7 @@ export class ManifestsHandler {
     private readonly resolver: RepositoryResolver,
     private readonly config: WharfConfig,
     private readonly authorizer: RegistryAuthorizer,
+    private readonly pullEvents: PullNotifier,
     private readonly pulls: PullRateLimiter,
   ) {}
 
@@ -40,6 +41,11 @@ export class ManifestsHandler {
       ETag: `"${manifest.digest}"`,
     });
     ctx.res.end(withBody ? manifest.content : undefined);
+    // Webhooks that subscribe to pulls hear of GETs, as Distribution's notifications do, not of HEADs.
+    if (withBody) {
+      const tag = isDigestLike(reference) ? undefined : reference;
+      this.pullEvents.pulled({ repository: repoKey, image, tag, digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.size });
+    }
   }
 
   async put(ctx: ManifestContext): Promise<void> {

@@ -6,7 +6,7 @@ import { BadRequestException } from '@nestjs/common';
  */
 const SECURITY_NAME = /^[a-z0-9][a-z0-9._@-]{0,63}$/;
 
-export function assertSecurityName(kind: 'user' | 'group' | 'permission', name: string): void {
+export function assertSecurityName(kind: 'user' | 'group' | 'permission' | 'webhook', name: string): void {
   if (!SECURITY_NAME.test(name)) {
     throw new BadRequestException(`${kind} name "${name.slice(0, 80)}" is invalid: 1 to 64 lowercase letters, digits, ".", "_", "@" and "-", starting with a letter or digit`);
   }

@@ -28,6 +28,24 @@ export const AUDIT_ACTIONS = [
   'group.updated',
   'group.deleted',
   'gc.run',
+  'webhook.saved',
+  'webhook.deleted',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** What a webhook subscribes to: Distribution's push, pull and delete, and Wharf's own. */
+export const WEBHOOK_EVENTS = ['push', 'pull', 'delete', 'promote', 'quota', 'gc'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+/**
+ * The webhook event each audited action is. Pulls have no audit row: they reach webhooks
+ * another way (PullNotifier), only when one subscribes to them.
+ */
+export const WEBHOOK_EVENT_OF: Partial<Record<AuditAction, WebhookEvent>> = {
+  push: 'push',
+  delete: 'delete',
+  promote: 'promote',
+  'quota.exceeded': 'quota',
+  'gc.run': 'gc',
+};

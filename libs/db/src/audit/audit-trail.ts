@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../db';
 import { AuditQueries } from '../queries/audit.queries';
-import { AuditAction } from './audit-actions';
+import { AuditAction, WEBHOOK_EVENT_OF } from './audit-actions';
 import { ActorContext, RequestActor } from './actor-context';
 
 /** What happened; who, from where and under which request come from the actor in context. */
@@ -24,7 +24,8 @@ const MAX_USERNAME = 255;
  * Writes the audit log. A row joins the transaction open in the caller's context, so it is
  * committed with the change it records, or not at all: one INSERT more in a push's transaction
  * instead of a queue that a crash could lose. Events that change nothing (a failed login, a
- * refusal for quota) are written on their own.
+ * refusal for quota) are written on their own. Rows of events webhooks can subscribe to are
+ * marked pending: they are the webhooks' outbox.
  */
 @Injectable()
 export class AuditTrail {
@@ -50,6 +51,8 @@ export class AuditTrail {
       tag: event.tag ?? null,
       digest: event.digest ?? null,
       details: event.details ?? {},
+      // The outbox of webhook deliveries: committed with the change, fanned out by the dispatcher.
+      webhookPending: WEBHOOK_EVENT_OF[event.action] !== undefined,
     });
   }
 

@@ -16,9 +16,11 @@ export interface NewAuditRow {
   tag: string | null;
   digest: string | null;
   details: Record<string, unknown>;
+  /** For the webhook dispatcher to fan out. */
+  webhookPending: boolean;
 }
 
-export interface AuditRow extends Omit<NewAuditRow, 'request'> {
+export interface AuditRow extends Omit<NewAuditRow, 'request' | 'webhookPending'> {
   id: string;
   at: Date;
 }
@@ -45,8 +47,8 @@ export class AuditQueries {
   /** Joins the transaction open in the caller's context: the row commits with the change it records. */
   async insert(row: NewAuditRow): Promise<void> {
     await this.db.query(
-      `INSERT INTO audit_events (action, username, token_id, address, request_id, request, repository, image, tag, digest, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      `INSERT INTO audit_events (action, username, token_id, address, request_id, request, repository, image, tag, digest, details, webhook_pending)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       [
         row.action,
         row.username,
@@ -59,6 +61,7 @@ export class AuditQueries {
         row.tag,
         row.digest,
         JSON.stringify(row.details),
+        row.webhookPending,
       ],
     );
   }
