@@ -3,12 +3,14 @@
 // and the failed-login limits, both counted in Postgres so that every instance on a database
 // shares them. Against real servers and real clients; the limiters' rules also against the
 // real store with a clock the tests move (no waiting, no timed assertions).
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Test, TestingModule } from '@nestjs/testing';
 import { Client } from 'pg';
 import { Clock, LoginRateLimiter, Principal, PullRateLimiter } from '@wharf/auth';
 import { loadConfig } from '@wharf/config';
-import { DatabaseModule, RequestCountQueries } from '@wharf/db';
+import { DatabaseModule, EmbeddedDatabase, RequestCountQueries } from '@wharf/db';
 import { buildImage } from './helpers/oci-image-builder';
 import { CommandError, DockerCli, Skopeo, run } from './helpers/registry-clients';
 import { HttpResult, expectRegistryError, expectStatus, pushImage, request } from './helpers/registry-http';
@@ -358,6 +360,33 @@ describe('the limiters on Postgres, with a clock the tests move', () => {
       expect((await refusal(succeed(l, 'emil', '1')))?.code).toBe('TOOMANYREQUESTS');
     });
 
+    it("trusts a pair that got in for 2 s without asking Postgres; a failure ends the trust, another instance's are seen when it lapses", async () => {
+      const { limiter: here, clock } = limiter();
+      const there = new LoginRateLimiter(config, clock, counts);
+      const asked = jest.spyOn(counts, 'nthNewest');
+      try {
+        for (let i = 0; i < 5; i++) expect(await succeed(here, 'finn', '10.0.4.1')).toBe('in');
+        expect(asked).toHaveBeenCalledTimes(1);
+        clock.t += 2_000;
+        expect(await succeed(here, 'finn', '10.0.4.1')).toBe('in');
+        expect(asked).toHaveBeenCalledTimes(2);
+
+        // The pair fails three times on the other instance: here, the trust still holds for at
+        // most one attempt, and a failure here ends it.
+        for (let i = 0; i < 3; i++) await fail(there, 'finn', '10.0.4.1');
+        expect(await fail(here, 'finn', '10.0.4.1')).toBeNull();
+        expect((await refusal(succeed(here, 'finn', '10.0.4.1')))?.code).toBe('TOOMANYREQUESTS');
+
+        // Without a failure here, the lapse of the trust shows the other instance's failures.
+        expect(await succeed(here, 'gus', '10.0.4.1')).toBe('in');
+        for (let i = 0; i < 3; i++) await fail(there, 'gus', '10.0.4.1');
+        clock.t += 2_000;
+        expect((await refusal(succeed(here, 'gus', '10.0.4.1')))?.code).toBe('TOOMANYREQUESTS');
+      } finally {
+        asked.mockRestore();
+      }
+    });
+
     it('stores a name a client sent as it came (any bytes, any length) only hashed', async () => {
       const { limiter: l } = limiter();
       const name = `pass\u0000word-typed-in-the-name-field-${'x'.repeat(10_000)}`;
@@ -419,5 +448,52 @@ describe('the limiters on Postgres, with a clock the tests move', () => {
       await counts.deleteExpired(new Date(expiresAt.getTime() + 1));
       expect(await counts.peek({ subject: 'pull:user:kim', start: new Date(t), previousStart: new Date(t - 100_000) })).toEqual({ current: 0, previous: 0 });
     });
+  });
+});
+
+describe('on the embedded database (PGlite), the default without DATABASE_URL', () => {
+  let root: string;
+  let embedded: EmbeddedDatabase | undefined;
+  let moduleRef: TestingModule | undefined;
+
+  beforeAll(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-limits-embedded-'));
+    embedded = await EmbeddedDatabase.start(path.join(root, 'pg'));
+    moduleRef = await Test.createTestingModule({ imports: [DatabaseModule.forRoot(embedded.url, { shared: false })] }).compile();
+    await moduleRef.init();
+  });
+  afterAll(async () => {
+    await moduleRef?.close();
+    await embedded?.stop();
+    if (root) await fs.rm(root, { recursive: true, force: true });
+  });
+
+  it('runs the same statements: the table (unlogged), the counted pulls, the login failures, the sweep', async () => {
+    const counts = moduleRef!.get(RequestCountQueries);
+    const clock = new (class extends Clock {
+      t = 4_000 * 100_000;
+      now(): number {
+        return this.t;
+      }
+    })();
+    const pulls = new PullRateLimiter(loadConfig({ WHARF_PULL_LIMIT_ANONYMOUS: '2', WHARF_PULL_LIMIT_WINDOW_SECONDS: '100' }), clock, counts);
+    const anonymous: Principal = { admin: false, groups: [] };
+    expect(await pulls.count(anonymous, '10.0.0.1')).toEqual({ 'RateLimit-Limit': '2;w=100', 'RateLimit-Remaining': '1;w=100' });
+    expect(await pulls.count(anonymous, '10.0.0.1')).toEqual({ 'RateLimit-Limit': '2;w=100', 'RateLimit-Remaining': '0;w=100' });
+    await expect(pulls.count(anonymous, '10.0.0.1')).rejects.toMatchObject({ code: 'TOOMANYREQUESTS', headers: { 'Retry-After': '150' } });
+    expect(await pulls.peek(anonymous, '10.0.0.1')).toEqual({ 'RateLimit-Limit': '2;w=100', 'RateLimit-Remaining': '0;w=100' });
+
+    const logins = new LoginRateLimiter(loadConfig({ WHARF_LOGIN_MAX_FAILURES: '2' }), clock, counts);
+    for (let i = 0; i < 2; i++) expect(await logins.attempt('lee', '10.0.0.1', async () => null)).toBeNull();
+    await expect(logins.attempt('lee', '10.0.0.1', async () => 'in')).rejects.toMatchObject({ code: 'TOOMANYREQUESTS', headers: { 'Retry-After': '300' } });
+
+    expect(await counts.deleteExpired(new Date(clock.t + 1_000_000))).toBe(4);
+    const client = new Client({ connectionString: embedded!.url });
+    await client.connect();
+    try {
+      expect((await client.query(`SELECT relpersistence FROM pg_class WHERE relname = 'request_counts'`)).rows).toEqual([{ relpersistence: 'u' }]);
+    } finally {
+      await client.end();
+    }
   });
 });

@@ -33,28 +33,20 @@ export class RequestCountQueries {
 
   /**
    * Counts one event in `window` if the sliding estimate then stays within `limit`
-   * (current + 1 + previous × previousWeight), in one statement: the conditional upsert
-   * serializes concurrent requests on the row, so the limit holds however many hosts count.
+   * (current + 1 + previous × previousWeight), in one statement (count_request, see its
+   * migration): concurrent calls queue on the row, so the limit holds however many hosts count.
    * A refused event is not counted. Answers the counts after it.
    */
   async countIfWithin(window: CountWindow, previousWeight: number, limit: number): Promise<WindowCounts & { counted: boolean }> {
-    const [row] = await this.db.query(
-      `WITH previous AS (
-         SELECT coalesce((SELECT count FROM request_counts WHERE subject = $1 AND window_start = $3), 0) AS count
-       ), counted AS (
-         INSERT INTO request_counts AS c (subject, window_start, count, expires_at)
-         SELECT $1::text, $2::timestamptz, 1, $6::timestamptz FROM previous WHERE 1 + previous.count * $4::float8 <= $5
-         ON CONFLICT (subject, window_start) DO UPDATE SET count = c.count + 1
-           WHERE c.count + 1 + (SELECT count FROM previous) * $4::float8 <= $5
-         RETURNING c.count
-       )
-       SELECT (SELECT count FROM counted) AS counted,
-         (SELECT count FROM request_counts WHERE subject = $1 AND window_start = $2) AS current,
-         (SELECT count FROM previous) AS previous`,
-      [window.subject, window.start, window.previousStart, previousWeight, limit, window.expiresAt],
-    );
-    // A refused event leaves the row as the statement's snapshot saw it (or absent).
-    return row.counted === null ? { counted: false, current: row.current ?? 0, previous: row.previous } : { counted: true, current: row.counted, previous: row.previous };
+    const [row] = await this.db.query(`SELECT counted, current_count AS current, previous_count AS previous FROM count_request($1, $2, $3, $4, $5, $6)`, [
+      window.subject,
+      window.start,
+      window.previousStart,
+      previousWeight,
+      limit,
+      window.expiresAt,
+    ]);
+    return { counted: row.counted !== null, current: row.current, previous: row.previous };
   }
 
   /** The counts of a window and the one before, counting nothing. */
