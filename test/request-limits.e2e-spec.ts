@@ -1,8 +1,8 @@
 // Request limits (issue 17 §4): pull limits on manifest GETs per user name and per anonymous
 // address, with Docker Hub's RateLimit headers and 429 TOOMANYREQUESTS + Retry-After beyond,
 // and the failed-login limits, both counted in Postgres so that every instance on a database
-// shares them. Against real servers and real clients; the limiters' rules also against the
-// real store with a clock the tests move (no waiting, no timed assertions).
+// shares them. Against real servers and real clients (skopeo waits out a Retry-After of a few
+// seconds), and the limiters' rules against the real store with a clock the tests move.
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
