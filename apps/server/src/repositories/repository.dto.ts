@@ -233,7 +233,18 @@ export class ResolveQuery {
 
 const LIMIT_RULE = { description: 'At most this many', type: 'integer', default: 50, minimum: 1, maximum: 500 } as const;
 
-export class ImageListQuery {
+/** A page's size, shared by the keyset-paged listings. */
+class PageSizeQuery {
+  @ApiPropertyOptional(LIMIT_RULE)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+}
+
+export class ImageListQuery extends PageSizeQuery {
   @ApiPropertyOptional({ description: 'Only image names containing this, in any case', example: 'app' })
   @IsOptional()
   @IsString()
@@ -245,17 +256,9 @@ export class ImageListQuery {
   @IsString()
   @MaxLength(255)
   after?: string;
-
-  @ApiPropertyOptional(LIMIT_RULE)
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
 }
 
-export class TagListQuery {
+export class TagListQuery extends PageSizeQuery {
   @ApiProperty({ description: 'Image name within the repository', example: 'team/app' })
   @IsString()
   @Length(1, 255)
@@ -266,14 +269,6 @@ export class TagListQuery {
   @IsString()
   @MaxLength(128)
   after?: string;
-
-  @ApiPropertyOptional(LIMIT_RULE)
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
 }
 
 export class ImageQuery {
