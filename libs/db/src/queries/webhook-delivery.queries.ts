@@ -1,22 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../db';
+import { NewAuditRow } from './audit.queries';
 import { countRows, returnedRows } from './count-rows';
 
 /** An audit row a webhook may want: what the dispatcher turns into deliveries. */
-export interface PendingEventRow {
-  id: string;
-  at: Date;
-  action: string;
-  username: string | null;
-  address: string | null;
-  requestId: string | null;
-  request: Record<string, string> | null;
-  repository: string | null;
-  image: string | null;
-  tag: string | null;
-  digest: string | null;
-  details: Record<string, unknown>;
-}
+export type PendingEventRow = Omit<NewAuditRow, 'tokenId' | 'webhookPending'> & { id: string; at: Date };
 
 export interface NewDelivery {
   webhookId: string;
