@@ -1,5 +1,4 @@
 import { Anchor, Button, Group, Modal, Table, Text, TextInput, Textarea, Title } from '@mantine/core';
-import { useDisclosure } from '@mantine/hooks';
 import { IconPlus } from '@tabler/icons-react';
 import { useState } from 'react';
 import { Link } from 'react-router';
@@ -10,17 +9,13 @@ import { ModalForm } from './modal-form';
 import { DeleteRowButton, EditRowButton } from './row-actions';
 import { securityNameError, securityPath, useGroups, useSecurityChange } from './security-api';
 import { NameBadges } from '../components/name-badges';
+import { useEditor } from './use-editor';
 
 const DESCRIPTION_MAX_LENGTH = 1000;
 
 export default function GroupsPage() {
   const groups = useGroups();
-  const [opened, { open, close }] = useDisclosure();
-  const [editing, setEditing] = useState<UserGroup | null>(null);
-  const edit = (group: UserGroup | null) => {
-    setEditing(group);
-    open();
-  };
+  const { opened, editing, edit, close } = useEditor<UserGroup>();
 
   return (
     <>

@@ -1,5 +1,4 @@
 import { ActionIcon, Badge, Button, Checkbox, Code, Fieldset, Group, Modal, Select, Stack, Table, TagsInput, Text, TextInput, Title, Tooltip } from '@mantine/core';
-import { useDisclosure } from '@mantine/hooks';
 import { IconPlus, IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
 import { send } from '../api/client';
@@ -9,6 +8,7 @@ import { QueryState } from '../components/query-state';
 import { ModalForm } from './modal-form';
 import { DeleteRowButton, EditRowButton } from './row-actions';
 import { securityNameError, securityPath, useGroups, usePermissions, useSecurityChange, useUsers } from './security-api';
+import { useEditor } from './use-editor';
 
 const ACTIONS: { value: RepositoryAction; label: string }[] = [
   { value: 'read', label: 'Read (pull)' },
@@ -39,12 +39,7 @@ function grantsOf(permission: Permission): Grant[] {
 
 export default function PermissionsPage() {
   const permissions = usePermissions();
-  const [opened, { open, close }] = useDisclosure();
-  const [editing, setEditing] = useState<Permission | null>(null);
-  const edit = (permission: Permission | null) => {
-    setEditing(permission);
-    open();
-  };
+  const { opened, editing, edit, close } = useEditor<Permission>();
 
   return (
     <>

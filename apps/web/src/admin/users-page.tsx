@@ -1,5 +1,4 @@
 import { Badge, Button, Checkbox, Group, Modal, MultiSelect, PasswordInput, Table, Text, TextInput, Title } from '@mantine/core';
-import { useDisclosure } from '@mantine/hooks';
 import { IconPlus } from '@tabler/icons-react';
 import { useState } from 'react';
 import { send } from '../api/client';
@@ -10,6 +9,7 @@ import { ModalForm } from './modal-form';
 import { DeleteRowButton, EditRowButton } from './row-actions';
 import { securityNameError, securityPath, useGroups, useSecurityChange, useUsers } from './security-api';
 import { NameBadges } from '../components/name-badges';
+import { useEditor } from './use-editor';
 
 const PASSWORD_MIN_LENGTH = 8;
 const PASSWORD_MAX_LENGTH = 1024;
@@ -17,12 +17,7 @@ const PASSWORD_MAX_LENGTH = 1024;
 export default function UsersPage() {
   const users = useUsers();
   const { user: me } = useSession();
-  const [opened, { open, close }] = useDisclosure();
-  const [editing, setEditing] = useState<User | null>(null);
-  const edit = (user: User | null) => {
-    setEditing(user);
-    open();
-  };
+  const { opened, editing, edit, close } = useEditor<User>();
 
   return (
     <>
