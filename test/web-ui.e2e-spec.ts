@@ -93,6 +93,8 @@ describe('web UI', () => {
 
   it('browses from a repository to an image, its tags with platforms, and a manifest with its layers', async () => {
     await page.getByRole('link', { name: 'ui-local' }).click();
+    // The images table's links are plain anchors with one click handler: still the app's own navigation, not a page load.
+    await page.evaluate('window.samePage = true');
     await page.getByRole('link', { name: IMAGE }).click();
     const tags = page.getByRole('table', { name: 'Tags' });
     await visible(tags.getByRole('link', { name: 'multi', exact: true }));
@@ -100,6 +102,7 @@ describe('web UI', () => {
     await containsText(multiRow, 'linux/amd64');
     await containsText(multiRow, 'linux/arm64/v8');
     await containsText(tags.getByRole('row').filter({ hasText: '1.0' }), single.manifest.digest.slice(0, 19));
+    expect(await page.evaluate('window.samePage')).toBe(true);
     await screenshot(page, 'image');
 
     await tags.getByRole('link', { name: '1.0', exact: true }).click();
@@ -115,6 +118,45 @@ describe('web UI', () => {
     const platforms = page.getByRole('table', { name: 'Platforms' });
     await hasCount(platforms.getByRole('row'), 3);
     await containsText(platforms, 'linux/arm64/v8');
+  });
+
+  it('a page opened by its address starts its API calls before React renders, and asks for each once', async () => {
+    const calls: string[] = [];
+    const record = (request: { url(): string }) => {
+      const url = new URL(request.url());
+      if (url.pathname.startsWith('/api/')) calls.push(url.pathname + url.search);
+    };
+    // [call, started before DOMContentLoaded]: before the scripts had all run, which React's first render follows.
+    const startedBeforeScriptsRan = async () =>
+      Object.fromEntries(
+        (await page.evaluate(`(() => {
+          const scriptsRan = performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd;
+          return performance.getEntriesByType('resource')
+            .map((entry) => [new URL(entry.name), entry.startTime < scriptsRan])
+            .filter(([url]) => url.pathname.startsWith('/api/'))
+            .map(([url, early]) => [url.pathname + url.search, early]);
+        })()`)) as [string, boolean][],
+      );
+    page.on('request', record);
+    try {
+      await page.goto(`${server.baseUrl}/ui/repositories/ui-local`);
+      await visible(page.getByRole('table', { name: 'Images' }).getByRole('link', { name: IMAGE }));
+      expect(await startedBeforeScriptsRan()).toEqual({
+        '/api/session': true,
+        '/api/repositories/ui-local': true,
+        '/api/repositories/ui-local/images?limit=50': true,
+      });
+      expect(calls.sort()).toEqual(['/api/repositories/ui-local', '/api/repositories/ui-local/images?limit=50', '/api/session']);
+
+      calls.length = 0;
+      await page.goto(`${server.baseUrl}/ui/repositories/ui-local/images/${IMAGE}:1.0`);
+      await visible(page.getByRole('table', { name: 'Layers' }));
+      const manifest = `/api/repositories/ui-local/manifest?image=${encodeURIComponent(IMAGE)}&reference=1.0`;
+      expect(await startedBeforeScriptsRan()).toMatchObject({ '/api/session': true, '/api/repositories/ui-local': true, [manifest]: true });
+      expect(calls.filter((call, i) => calls.indexOf(call) !== i)).toEqual([]);
+    } finally {
+      page.off('request', record);
+    }
   });
 
   it('Set Me Up shows a docker login with a fresh access token, and that command works', async () => {

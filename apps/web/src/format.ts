@@ -12,10 +12,13 @@ export function formatBytes(bytes: number | undefined | null): string {
   return `${unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)} ${UNITS[unit]}`;
 }
 
+// One formatter for every date: toLocaleString builds a new one per call, ~0.5 ms each in Chromium.
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
 export function formatDate(iso: string | null | undefined): string {
   if (!iso) return '—';
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return Number.isNaN(date.getTime()) ? iso : dateFormat.format(date);
 }
 
 /** `sha256:0123456789ab…`: enough to tell digests apart in a table. */

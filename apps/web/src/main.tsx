@@ -1,13 +1,15 @@
+// First: starts the opened page's API calls before the modules below are evaluated.
+import { openedPageData, queries } from './query-client';
 import '@mantine/core/styles.css';
 import '@mantine/notifications/styles.css';
 import { MantineProvider, createTheme } from '@mantine/core';
 import { Notifications } from '@mantine/notifications';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router';
 import { App } from './app';
-import { ApiError } from './api/client';
+import { UI_BASE } from './components/lean-rows';
 import { SessionProvider } from './session';
 
 const theme = createTheme({
@@ -17,28 +19,25 @@ const theme = createTheme({
   defaultRadius: 'sm',
 });
 
-const queries = new QueryClient({
-  defaultOptions: {
-    queries: {
-      staleTime: 10_000,
-      // A 4xx will not get better by asking again.
-      retry: (count, err) => !(err instanceof ApiError && err.status < 500) && count < 2,
-      refetchOnWindowFocus: false,
-    },
-  },
-});
+/** How long the first render waits for the opened page's data: past it, the page shows its loaders. */
+const FIRST_RENDER_WAIT_MS = 150;
 
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <MantineProvider theme={theme}>
-      <Notifications position="top-right" />
-      <QueryClientProvider client={queries}>
-        <BrowserRouter basename="/ui">
-          <SessionProvider>
-            <App />
-          </SessionProvider>
-        </BrowserRouter>
-      </QueryClientProvider>
-    </MantineProvider>
-  </StrictMode>,
+// Not a top-level await: that would make the bundler split the entry into a chunk per shared module.
+const dataOrTimeout = Promise.race([openedPageData, new Promise((resolve) => setTimeout(resolve, FIRST_RENDER_WAIT_MS))]);
+
+dataOrTimeout.then(() =>
+  createRoot(document.getElementById('root')!).render(
+    <StrictMode>
+      <MantineProvider theme={theme}>
+        <Notifications position="top-right" />
+        <QueryClientProvider client={queries}>
+          <BrowserRouter basename={UI_BASE}>
+            <SessionProvider>
+              <App />
+            </SessionProvider>
+          </BrowserRouter>
+        </QueryClientProvider>
+      </MantineProvider>
+    </StrictMode>,
+  ),
 );

@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ReactNode, createContext, useContext } from 'react';
-import { ApiError, get, send, setCsrfToken } from './api/client';
+import { send, setCsrfToken } from './api/client';
+import { sessionQuery } from './api/queries';
 import type { SessionView } from './api/types';
 
 interface Session {
@@ -13,18 +14,9 @@ interface Session {
 
 const SessionContext = createContext<Session | null>(null);
 
-async function currentSession(): Promise<SessionView | null> {
-  try {
-    return await get<SessionView>('/api/session');
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return null;
-    throw err;
-  }
-}
-
 export function SessionProvider({ children }: { children: ReactNode }) {
   const queries = useQueryClient();
-  const session = useQuery({ queryKey: ['session'], queryFn: currentSession, staleTime: Number.POSITIVE_INFINITY });
+  const session = useQuery(sessionQuery);
   const user = session.data ?? null;
   setCsrfToken(user?.csrfToken);
 

@@ -7,6 +7,7 @@ import { useImages, useRepository } from '../api/queries';
 import type { Repository } from '../api/types';
 import { DeleteRepositoryButton } from '../components/delete-repository-button';
 import { KindBadge } from '../components/kind-badge';
+import { LeanLink, LeanTableBody, leanClasses } from '../components/lean-rows';
 import { QueryState } from '../components/query-state';
 import { formatDate, imagePath } from '../format';
 import { useSession } from '../session';
@@ -120,20 +121,18 @@ function ImageList({ repoKey, repo }: { repoKey: string; repo?: Repository }) {
                       {repo?.rclass === 'virtual' && <Table.Th>Held in</Table.Th>}
                     </Table.Tr>
                   </Table.Thead>
-                  <Table.Tbody>
+                  <LeanTableBody>
                     {rows.map((image) => (
-                      <Table.Tr key={image.name}>
-                        <Table.Td>
-                          <Anchor component={Link} to={imagePath(repoKey, image.name)} fw={600}>
-                            {image.name}
-                          </Anchor>
-                        </Table.Td>
-                        <Table.Td ta="right">{image.tags}</Table.Td>
-                        <Table.Td>{formatDate(image.updatedAt)}</Table.Td>
-                        {repo?.rclass === 'virtual' && <Table.Td>{image.repositories.join(', ')}</Table.Td>}
-                      </Table.Tr>
+                      <tr key={image.name}>
+                        <td>
+                          <LeanLink to={imagePath(repoKey, image.name)}>{image.name}</LeanLink>
+                        </td>
+                        <td className={leanClasses.numeric}>{image.tags}</td>
+                        <td>{formatDate(image.updatedAt)}</td>
+                        {repo?.rclass === 'virtual' && <td>{image.repositories.join(', ')}</td>}
+                      </tr>
                     ))}
-                  </Table.Tbody>
+                  </LeanTableBody>
                 </Table>
               </Table.ScrollContainer>
               {images.hasNextPage && (
