@@ -93,6 +93,8 @@ describe('web UI', () => {
 
   it('browses from a repository to an image, its tags with platforms, and a manifest with its layers', async () => {
     await page.getByRole('link', { name: 'ui-local' }).click();
+    await visible(page.getByRole('table', { name: 'Images' }).getByRole('link', { name: IMAGE }));
+    await screenshot(page, 'repository');
     // The images table's links are plain anchors with one click handler: still the app's own navigation, not a page load.
     await page.evaluate('window.samePage = true');
     await page.getByRole('link', { name: IMAGE }).click();

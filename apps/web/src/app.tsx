@@ -6,9 +6,9 @@ import { RequireAdmin } from './components/require-admin';
 import { NotFoundPage } from './pages/not-found-page';
 import { RepositoriesPage } from './pages/repositories-page';
 import { RepositoryPage } from './pages/repository-page';
-import { SignInPage } from './pages/sign-in-page';
 
 // Pages most visitors never open load on demand, keeping the first view's JavaScript small.
+const SignInPage = lazy(() => import('./pages/sign-in-page').then((module) => ({ default: module.SignInPage })));
 const ImageOrManifestPage = lazy(() => import('./pages/image-or-manifest-page').then((module) => ({ default: module.ImageOrManifestPage })));
 const TokensPage = lazy(() => import('./admin/tokens-page'));
 const RepositoryFormPage = lazy(() => import('./admin/repository-form-page'));
@@ -20,7 +20,14 @@ const StoragePage = lazy(() => import('./admin/storage-page'));
 export function App() {
   return (
     <Routes>
-      <Route path="/sign-in" element={<SignInPage />} />
+      <Route
+        path="/sign-in"
+        element={
+          <Suspense fallback={null}>
+            <SignInPage />
+          </Suspense>
+        }
+      />
       <Route
         element={
           <Suspense

@@ -3,14 +3,17 @@ import { openedPageData, queries } from './query-client';
 import '@mantine/core/styles.css';
 import '@mantine/notifications/styles.css';
 import { MantineProvider, createTheme } from '@mantine/core';
-import { Notifications } from '@mantine/notifications';
 import { QueryClientProvider } from '@tanstack/react-query';
-import { StrictMode } from 'react';
+import { StrictMode, Suspense, lazy } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router';
 import { App } from './app';
 import { UI_BASE } from './components/lean-rows';
 import { SessionProvider } from './session';
+
+// Notifications only show after something happened: their component (six positions, each a
+// transition group) loads after the first render rather than in it.
+const Notifications = lazy(() => import('@mantine/notifications').then((module) => ({ default: module.Notifications })));
 
 const theme = createTheme({
   primaryColor: 'indigo',
@@ -29,7 +32,9 @@ dataOrTimeout.then(() =>
   createRoot(document.getElementById('root')!).render(
     <StrictMode>
       <MantineProvider theme={theme}>
-        <Notifications position="top-right" />
+        <Suspense fallback={null}>
+          <Notifications position="top-right" />
+        </Suspense>
         <QueryClientProvider client={queries}>
           <BrowserRouter basename={UI_BASE}>
             <SessionProvider>

@@ -1,42 +1,32 @@
-import { Button, Group, Modal, Text } from '@mantine/core';
-import { useDisclosure } from '@mantine/hooks';
-import { notifications } from '@mantine/notifications';
+import { Button } from '@mantine/core';
 import { IconTrash } from '@tabler/icons-react';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useNavigate } from 'react-router';
-import { send } from '../api/client';
+import { Suspense, lazy, useState } from 'react';
+
+// The dialog (and Mantine's Modal with it) loads on the first click: it is not part of the repository page's first view.
+const DeleteRepositoryDialog = lazy(() => import('./delete-repository-dialog'));
 
 export function DeleteRepositoryButton({ repoKey }: { repoKey: string }) {
-  const [opened, { open, close }] = useDisclosure();
-  const queries = useQueryClient();
-  const navigate = useNavigate();
-  const remove = useMutation({
-    mutationFn: () => send('DELETE', `/api/repositories/${encodeURIComponent(repoKey)}`),
-    onSuccess: () => {
-      queries.invalidateQueries({ queryKey: ['repositories'] });
-      notifications.show({ color: 'green', message: `Repository ${repoKey} deleted` });
-      navigate('/repositories');
-    },
-    onError: (err) => notifications.show({ color: 'red', title: 'Not deleted', message: err.message }),
-  });
+  const [opened, setOpened] = useState(false);
+  // Once mounted, the dialog stays so that closing it can animate.
+  const [asked, setAsked] = useState(false);
   return (
     <>
-      <Button color="red" variant="light" leftSection={<IconTrash size={16} />} onClick={open}>
+      <Button
+        color="red"
+        variant="light"
+        leftSection={<IconTrash size={16} />}
+        onClick={() => {
+          setAsked(true);
+          setOpened(true);
+        }}
+      >
         Delete
       </Button>
-      <Modal opened={opened} onClose={close} title={`Delete ${repoKey}?`}>
-        <Text mb="md">
-          Its tags, manifests and links go at once, and it leaves every virtual repository. Blobs no other repository links are freed by the next garbage collection.
-        </Text>
-        <Group justify="flex-end">
-          <Button variant="default" onClick={close}>
-            Cancel
-          </Button>
-          <Button color="red" loading={remove.isPending} onClick={() => remove.mutate()}>
-            Delete repository
-          </Button>
-        </Group>
-      </Modal>
+      {asked && (
+        <Suspense fallback={null}>
+          <DeleteRepositoryDialog repoKey={repoKey} opened={opened} onClose={() => setOpened(false)} />
+        </Suspense>
+      )}
     </>
   );
 }

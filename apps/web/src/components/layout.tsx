@@ -1,4 +1,4 @@
-import { AppShell, Burger, Button, Group, Menu, NavLink, ScrollArea, Text, UnstyledButton } from '@mantine/core';
+import { AppShell, Burger, Button, Group, Menu, NavLink, Text, UnstyledButton } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { IconAnchor, IconBox, IconChevronDown, IconDatabase, IconKey, IconLock, IconUser, IconUsersGroup } from '@tabler/icons-react';
@@ -58,22 +58,20 @@ export function Layout() {
           )}
         </Group>
       </AppShell.Header>
-      <AppShell.Navbar p="xs" aria-label="Main">
-        <ScrollArea>
-          {nav('Repositories', '/repositories', <IconBox size={18} />)}
-          {user && nav('Access tokens', '/tokens', <IconKey size={18} />)}
-          {user?.admin && (
-            <>
-              <Text size="xs" fw={700} c="gray.7" tt="uppercase" mt="md" mb={4} px="sm">
-                Administration
-              </Text>
-              {nav('Users', '/admin/users', <IconUser size={18} />)}
-              {nav('Groups', '/admin/groups', <IconUsersGroup size={18} />)}
-              {nav('Permissions', '/admin/permissions', <IconLock size={18} />)}
-              {nav('Storage', '/admin/storage', <IconDatabase size={18} />)}
-            </>
-          )}
-        </ScrollArea>
+      <AppShell.Navbar p="xs" aria-label="Main" style={{ overflowY: 'auto' }}>
+        {nav('Repositories', '/repositories', <IconBox size={18} />)}
+        {user && nav('Access tokens', '/tokens', <IconKey size={18} />)}
+        {user?.admin && (
+          <>
+            <Text size="xs" fw={700} c="gray.7" tt="uppercase" mt="md" mb={4} px="sm">
+              Administration
+            </Text>
+            {nav('Users', '/admin/users', <IconUser size={18} />)}
+            {nav('Groups', '/admin/groups', <IconUsersGroup size={18} />)}
+            {nav('Permissions', '/admin/permissions', <IconLock size={18} />)}
+            {nav('Storage', '/admin/storage', <IconDatabase size={18} />)}
+          </>
+        )}
       </AppShell.Navbar>
       <AppShell.Main>
         <Outlet />

@@ -31,13 +31,7 @@ export function LeanTableBody({ children }: { children: ReactNode }) {
   );
 }
 
-/** A link inside a LeanTableBody, to a route of the app (`/repositories/...`). */
-export function LeanLink({ to, children }: { to: string; children: ReactNode }) {
-  return (
-    <a className={classes.link} href={`${UI_BASE}${to}`}>
-      {children}
-    </a>
-  );
-}
+/** The href of an app route (`/repositories/...`) for a plain link inside a LeanTableBody, styled with `leanClasses.link`. */
+export const uiHref = (to: string) => `${UI_BASE}${to}`;
 
 export const leanClasses = classes;

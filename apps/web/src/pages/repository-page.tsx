@@ -7,7 +7,7 @@ import { useImages, useRepository } from '../api/queries';
 import type { Repository } from '../api/types';
 import { DeleteRepositoryButton } from '../components/delete-repository-button';
 import { KindBadge } from '../components/kind-badge';
-import { LeanLink, LeanTableBody, leanClasses } from '../components/lean-rows';
+import { LeanTableBody, leanClasses, uiHref } from '../components/lean-rows';
 import { QueryState } from '../components/query-state';
 import { formatDate, imagePath } from '../format';
 import { useSession } from '../session';
@@ -125,7 +125,9 @@ function ImageList({ repoKey, repo }: { repoKey: string; repo?: Repository }) {
                     {rows.map((image) => (
                       <tr key={image.name}>
                         <td>
-                          <LeanLink to={imagePath(repoKey, image.name)}>{image.name}</LeanLink>
+                          <a className={leanClasses.link} href={uiHref(imagePath(repoKey, image.name))}>
+                            {image.name}
+                          </a>
                         </td>
                         <td className={leanClasses.numeric}>{image.tags}</td>
                         <td>{formatDate(image.updatedAt)}</td>
