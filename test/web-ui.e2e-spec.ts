@@ -347,6 +347,15 @@ describe('web UI', () => {
     await visible(tab.getByText('Administrators only'));
     // Nor does the API behind the pages answer for it.
     expect(await tab.evaluate(() => fetch('/api/repositories/ui-private/images').then((r) => r.status))).toBe(404);
+    // The user's menu (loaded after the first render): to the access tokens, then sign out.
+    await tab.getByRole('button', { name: viewer.name }).click();
+    await tab.getByRole('menuitem', { name: 'Access tokens' }).click();
+    await visible(tab.getByRole('heading', { name: 'Access tokens' }));
+    await tab.getByRole('button', { name: viewer.name }).click();
+    await tab.getByRole('menuitem', { name: 'Sign out' }).click();
+    await visible(tab.getByRole('link', { name: 'Sign in' }));
+    // (Marked as the UI's call: a plain 401 would open Chromium's password dialog and hold the fetch.)
+    expect(await tab.evaluate(() => fetch('/api/session', { headers: { 'X-Requested-With': 'XMLHttpRequest' } }).then((r) => r.status))).toBe(401);
     await context.close();
   });
 

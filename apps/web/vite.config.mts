@@ -1,10 +1,21 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { type Plugin, defineConfig } from 'vite';
+
+/** @mantine/hooks' useId, replaced by src/vendor/mantine-use-id.ts (which says why). */
+const mantineUseId: Plugin = {
+  name: 'wharf-mantine-use-id',
+  enforce: 'pre',
+  resolveId(source, importer) {
+    if (importer?.includes('/@mantine/hooks/') && source.endsWith('/use-id/use-id.mjs')) return fileURLToPath(new URL('./src/vendor/mantine-use-id.ts', import.meta.url));
+    return null;
+  },
+};
 
 // The UI is served by Wharf under /ui/ (apps/server/src/web), from dist/web.
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/ui/',
+  plugins: [mantineUseId],
   // JSX without a framework plugin: no fast refresh is needed for a build served by the server.
   oxc: { jsx: { runtime: 'automatic' } },
   build: {

@@ -1,26 +1,23 @@
-import { AppShell, Burger, Button, Group, Menu, NavLink, Text, UnstyledButton } from '@mantine/core';
+import { AppShell, Burger, Button, Group, NavLink, Text, UnstyledButton } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { notifications } from '@mantine/notifications';
-import { IconAnchor, IconBox, IconChevronDown, IconDatabase, IconKey, IconLock, IconUser, IconUsersGroup } from '@tabler/icons-react';
-import { Link, Outlet, useLocation, useNavigate } from 'react-router';
+import { IconAnchor, IconBox, IconDatabase, IconKey, IconLock, IconUser, IconUsersGroup } from '@tabler/icons-react';
+import { Suspense, lazy, useState } from 'react';
+import { Link, Outlet, useLocation } from 'react-router';
 import { useSession } from '../session';
+import { UserButton } from './user-button';
+
+const UserMenu = lazy(() => import('./user-menu'));
 
 export function Layout() {
   const [opened, { toggle, close }] = useDisclosure();
-  const { user, signOut } = useSession();
+  const [menuAsked, setMenuAsked] = useState(false);
+  const { user } = useSession();
   const location = useLocation();
-  const navigate = useNavigate();
   const at = (path: string) => location.pathname === path || location.pathname.startsWith(`${path}/`);
 
   const nav = (label: string, path: string, icon: React.ReactNode) => (
     <NavLink key={path} component={Link} to={path} label={label} leftSection={icon} active={at(path)} onClick={close} />
   );
-
-  async function leave() {
-    await signOut();
-    notifications.show({ message: 'Signed out' });
-    navigate('/repositories');
-  }
 
   return (
     <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="md">
@@ -38,19 +35,9 @@ export function Layout() {
             </UnstyledButton>
           </Group>
           {user ? (
-            <Menu position="bottom-end">
-              <Menu.Target>
-                <Button variant="subtle" rightSection={<IconChevronDown size={14} />} leftSection={<IconUser size={16} />}>
-                  {user.username}
-                </Button>
-              </Menu.Target>
-              <Menu.Dropdown>
-                <Menu.Item component={Link} to="/tokens">
-                  Access tokens
-                </Menu.Item>
-                <Menu.Item onClick={leave}>Sign out</Menu.Item>
-              </Menu.Dropdown>
-            </Menu>
+            <Suspense fallback={<UserButton username={user.username} onClick={() => setMenuAsked(true)} />}>
+              <UserMenu username={user.username} openAtOnce={menuAsked} />
+            </Suspense>
           ) : (
             <Button component={Link} to={`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`} variant="light">
               Sign in

@@ -111,7 +111,7 @@ function ImageList({ repoKey, repo }: { repoKey: string; repo?: Repository }) {
             <Text c="gray.7">{q ? `No image name contains "${q}".` : 'No images yet: see Set Me Up for how to push one.'}</Text>
           ) : (
             <>
-              <Table.ScrollContainer minWidth={480}>
+              <Table.ScrollContainer minWidth={480} type="native">
                 <Table striped highlightOnHover aria-label="Images">
                   <Table.Thead>
                     <Table.Tr>
