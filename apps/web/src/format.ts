@@ -12,13 +12,18 @@ export function formatBytes(bytes: number | undefined | null): string {
   return `${unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)} ${UNITS[unit]}`;
 }
 
-// One formatter for every date: toLocaleString builds a new one per call, ~0.5 ms each in Chromium.
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const twoDigits = (n: number) => String(n).padStart(2, '0');
 
+/**
+ * `2026-12-03 13:52`, in the browser's time zone. Built from Date's own fields rather than
+ * Intl.DateTimeFormat or toLocaleString: the first use of Intl in a page loads the locale's data,
+ * 20–30 ms in Chromium here, a tenth of the repository page's time to its first rows.
+ */
 export function formatDate(iso: string | null | undefined): string {
   if (!iso) return '—';
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : dateFormat.format(date);
+  if (Number.isNaN(date.getTime())) return iso;
+  return `${date.getFullYear()}-${twoDigits(date.getMonth() + 1)}-${twoDigits(date.getDate())} ${twoDigits(date.getHours())}:${twoDigits(date.getMinutes())}`;
 }
 
 /** `sha256:0123456789ab…`: enough to tell digests apart in a table. */

@@ -7,6 +7,7 @@ import { send } from '../api/client';
 import { useSystemInfo } from '../api/queries';
 import type { CreatedAccessToken, Repository } from '../api/types';
 import { useSession } from '../session';
+import { formatDate } from '../format';
 import { setMeUpCommands } from './set-me-up-commands';
 import { CopyCode } from './copy-code';
 
@@ -86,7 +87,7 @@ export function SetMeUp({ repo }: { repo: Repository }) {
         {user ? (
           token ? (
             <Alert color="green" title="Access token created">
-              It is in the commands below and is shown only now: copy what you need. It expires on {new Date(token.expiresAt).toLocaleDateString()}; revoke it under{' '}
+              It is in the commands below and is shown only now: copy what you need. It expires on {formatDate(token.expiresAt)}; revoke it under{' '}
               <Anchor component={Link} to="/tokens">
                 Access tokens
               </Anchor>
