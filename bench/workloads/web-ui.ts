@@ -22,7 +22,7 @@ const PAGE = 50;
 const REST_WARMUP = 5;
 const REST_RUNS = 50;
 const BROWSER_WARM = 10;
-const BROWSER_COLD = 5;
+const BROWSER_COLD = 10;
 const TARGET_PAGE_MS = 300;
 const TARGET_JS_KB = 250;
 const IMAGE_PREFIX = 'bench/ui/img-';
@@ -47,7 +47,8 @@ interface ImagesPage {
  *    in the page from navigation start (`performance.now()`) to the first row of the Images
  *    table appearing (a MutationObserver installed before the app's scripts run); warm: new
  *    pages of one signed-in context (the HTTP cache holds the hashed assets), after one load not
- *    counted; cold: a fresh context each (the session cookie only, empty cache).
+ *    counted; cold: a fresh context each (the session cookie only, empty cache); in the app: the
+ *    repositories list open, from the click on the repository's name to its first image row.
  *  - The first view's JavaScript: the Vite manifest's entry (`index.html`) and its static
  *    imports, gzipped (the CSS separately); dynamic imports (admin pages) are not counted.
  */
@@ -160,6 +161,13 @@ export async function webUi(ctx: BenchContext): Promise<Row[]> {
     ...restRows(`search, ${searched.length} found`, found, `q=${search}`),
     ...browserRows('repository page, warm cache', loads.warm, `${BROWSER_WARM} new pages of one signed-in context after one not counted: ${shown}`),
     ...browserRows('repository page, cold cache', loads.cold, `${BROWSER_COLD}, a fresh context each (the session cookie, an empty cache): ${shown}`),
+    row(
+      `web UI in Chromium: repository page from the repositories list, ${images}`,
+      'p50 ms',
+      percentile(loads.inApp, 50),
+      `${BROWSER_WARM} times: the list open, a click on the repository's name, to the first row of its Images table (the app's own navigation, no page load); ${verdict(percentile(loads.inApp, 50))}`,
+    ),
+    row(`web UI in Chromium: repository page from the repositories list, ${images}`, 'p95 ms', percentile(loads.inApp, 95), `max ${fmt(Math.max(...loads.inApp))} ms`),
     {
       workload: 'web UI: JavaScript of the first view',
       unit: 'KB gzipped',
@@ -275,7 +283,7 @@ interface InPage {
 }
 
 /** Chromium opening the repository page: `warm` new pages of one signed-in context, then `cold` fresh contexts. */
-async function browserLoads(ctx: BenchContext, url: string, key: string, password: string, firstName: string): Promise<{ warm: Load[]; cold: Load[] }> {
+async function browserLoads(ctx: BenchContext, url: string, key: string, password: string, firstName: string): Promise<{ warm: Load[]; cold: Load[]; inApp: number[] }> {
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   let closed = false;
   const close = async () => {
@@ -331,6 +339,26 @@ async function browserLoads(ctx: BenchContext, url: string, key: string, passwor
     await load(signedIn); // fills the context's cache: not counted
     const warm: Load[] = [];
     for (let i = 0; i < BROWSER_WARM; i++) warm.push(await load(signedIn));
+
+    // Most visits come from within the app: the repositories list open, a click on the repository's name.
+    const clickThrough = async (): Promise<number> => {
+      const page = await signedIn.newPage();
+      try {
+        const devtools = await signedIn.newCDPSession(page);
+        await page.goto(new URL('/ui/repositories', url).toString());
+        const link = page.getByRole('table', { name: 'Repositories' }).getByRole('link', { name: key, exact: true });
+        await link.waitFor({ state: 'visible', timeout: 15_000 });
+        await page.evaluate("document.addEventListener('click', () => { window.__clickAt = performance.now(); }, { capture: true, once: true })");
+        await link.click();
+        await firstRowShown(devtools);
+        const { firstRow, clickAt } = (await page.evaluate('({ firstRow: window.__firstRowAt, clickAt: window.__clickAt })')) as { firstRow: number; clickAt: number };
+        return firstRow - clickAt;
+      } finally {
+        await page.close();
+      }
+    };
+    const inApp: number[] = [];
+    for (let i = 0; i < BROWSER_WARM; i++) inApp.push(await clickThrough());
     await signedIn.close();
 
     const cold: Load[] = [];
@@ -343,7 +371,7 @@ async function browserLoads(ctx: BenchContext, url: string, key: string, passwor
         await fresh.close();
       }
     }
-    return { warm, cold };
+    return { warm, cold, inApp };
   } finally {
     await close();
   }
