@@ -4,15 +4,17 @@ import '@mantine/core/styles.css';
 import '@mantine/notifications/styles.css';
 import { MantineProvider, createTheme } from '@mantine/core';
 import { QueryClientProvider } from '@tanstack/react-query';
-import { StrictMode, Suspense, lazy } from 'react';
+import { StrictMode, lazy } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router';
 import { App } from './app';
+import { AfterFirstRender } from './components/after-first-render';
 import { UI_BASE } from './components/lean-rows';
 import { SessionProvider } from './session';
 
 // Notifications only show after something happened: their component (six positions, each a
-// transition group) loads after the first render rather than in it.
+// transition group) loads after the first render rather than in it. (The store behind
+// notifications.show() is in the first chunk: a message shown before then waits there.)
 const Notifications = lazy(() => import('@mantine/notifications').then((module) => ({ default: module.Notifications })));
 
 const theme = createTheme({
@@ -32,9 +34,9 @@ dataOrTimeout.then(() =>
   createRoot(document.getElementById('root')!).render(
     <StrictMode>
       <MantineProvider theme={theme}>
-        <Suspense fallback={null}>
+        <AfterFirstRender>
           <Notifications position="top-right" />
-        </Suspense>
+        </AfterFirstRender>
         <QueryClientProvider client={queries}>
           <BrowserRouter basename={UI_BASE}>
             <SessionProvider>

@@ -1,9 +1,10 @@
 import { AppShell, Burger, Button, Group, NavLink, Text, UnstyledButton } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { IconAnchor, IconBox, IconDatabase, IconKey, IconLock, IconUser, IconUsersGroup } from '@tabler/icons-react';
-import { Suspense, lazy, useState } from 'react';
+import { lazy, useState } from 'react';
 import { Link, Outlet, useLocation } from 'react-router';
 import { useSession } from '../session';
+import { AfterFirstRender } from './after-first-render';
 import { UserButton } from './user-button';
 
 const UserMenu = lazy(() => import('./user-menu'));
@@ -35,9 +36,9 @@ export function Layout() {
             </UnstyledButton>
           </Group>
           {user ? (
-            <Suspense fallback={<UserButton username={user.username} onClick={() => setMenuAsked(true)} />}>
+            <AfterFirstRender fallback={<UserButton username={user.username} onClick={() => setMenuAsked(true)} />}>
               <UserMenu username={user.username} openAtOnce={menuAsked} />
-            </Suspense>
+            </AfterFirstRender>
           ) : (
             <Button component={Link} to={`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`} variant="light">
               Sign in
