@@ -1,7 +1,8 @@
-import { ActionIcon, Alert, Button, Group, Modal, Stack, Text, Tooltip } from '@mantine/core';
+import { ActionIcon, Alert, Text, Tooltip } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { IconPencil, IconTrash } from '@tabler/icons-react';
 import { send } from '../api/client';
+import { ConfirmDeleteModal } from '../components/confirm-delete-modal';
 import { securityPath, useSecurityChange } from './security-api';
 
 /** The pencil of a table row; `label` names what it edits, e.g. "Edit user alice". */
@@ -54,24 +55,21 @@ export function DeleteRowButton({
           <IconTrash size={16} />
         </ActionIcon>
       </Tooltip>
-      <Modal opened={opened} onClose={dismiss} title={`Delete ${noun} ${name}?`}>
-        <Stack>
-          <Text>{consequence}</Text>
-          {remove.error && (
-            <Alert color="red" title="Not deleted" role="alert">
-              {remove.error.message}
-            </Alert>
-          )}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={dismiss}>
-              Cancel
-            </Button>
-            <Button color="red" loading={remove.isPending} onClick={() => remove.mutate()}>
-              Delete {noun}
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmDeleteModal
+        opened={opened}
+        onClose={dismiss}
+        title={`Delete ${noun} ${name}?`}
+        confirmLabel={`Delete ${noun}`}
+        pending={remove.isPending}
+        onConfirm={() => remove.mutate()}
+      >
+        <Text>{consequence}</Text>
+        {remove.error && (
+          <Alert color="red" title="Not deleted" role="alert">
+            {remove.error.message}
+          </Alert>
+        )}
+      </ConfirmDeleteModal>
     </>
   );
 }

@@ -1,8 +1,9 @@
-import { Button, Group, Modal, Text } from '@mantine/core';
+import { Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
 import { send } from '../api/client';
+import { ConfirmDeleteModal } from './confirm-delete-modal';
 
 /** The confirmation behind a repository's Delete button (loaded when first asked for, with Mantine's Modal). */
 export default function DeleteRepositoryDialog({ repoKey, opened, onClose }: { repoKey: string; opened: boolean; onClose: () => void }) {
@@ -18,18 +19,15 @@ export default function DeleteRepositoryDialog({ repoKey, opened, onClose }: { r
     onError: (err) => notifications.show({ color: 'red', title: 'Not deleted', message: err.message }),
   });
   return (
-    <Modal opened={opened} onClose={onClose} title={`Delete ${repoKey}?`}>
-      <Text mb="md">
-        Its tags, manifests and links go at once, and it leaves every virtual repository. Blobs no other repository links are freed by the next garbage collection.
-      </Text>
-      <Group justify="flex-end">
-        <Button variant="default" onClick={onClose}>
-          Cancel
-        </Button>
-        <Button color="red" loading={remove.isPending} onClick={() => remove.mutate()}>
-          Delete repository
-        </Button>
-      </Group>
-    </Modal>
+    <ConfirmDeleteModal
+      opened={opened}
+      onClose={onClose}
+      title={`Delete ${repoKey}?`}
+      confirmLabel="Delete repository"
+      pending={remove.isPending}
+      onConfirm={() => remove.mutate()}
+    >
+      <Text>Its tags, manifests and links go at once, and it leaves every virtual repository. Blobs no other repository links are freed by the next garbage collection.</Text>
+    </ConfirmDeleteModal>
   );
 }

@@ -1,9 +1,10 @@
-import { ActionIcon, Button, Group, Modal, Text, Tooltip } from '@mantine/core';
+import { ActionIcon, Button, Text, Tooltip } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { IconTrash } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { apiPath, send } from '../api/client';
+import { ConfirmDeleteModal } from './confirm-delete-modal';
 
 export function DeleteTagButton({ repoKey, image, tag, compact, onDeleted }: { repoKey: string; image: string; tag: string; compact?: boolean; onDeleted?: () => void }) {
   const [opened, { open, close }] = useDisclosure();
@@ -33,17 +34,9 @@ export function DeleteTagButton({ repoKey, image, tag, compact, onDeleted }: { r
           Delete tag
         </Button>
       )}
-      <Modal opened={opened} onClose={close} title={`Delete ${image}:${tag}?`}>
-        <Text mb="md">The tag goes; the manifest stays reachable by digest until retention or garbage collection removes it.</Text>
-        <Group justify="flex-end">
-          <Button variant="default" onClick={close}>
-            Cancel
-          </Button>
-          <Button color="red" loading={remove.isPending} onClick={() => remove.mutate()}>
-            Delete tag
-          </Button>
-        </Group>
-      </Modal>
+      <ConfirmDeleteModal opened={opened} onClose={close} title={`Delete ${image}:${tag}?`} confirmLabel="Delete tag" pending={remove.isPending} onConfirm={() => remove.mutate()}>
+        <Text>The tag goes; the manifest stays reachable by digest until retention or garbage collection removes it.</Text>
+      </ConfirmDeleteModal>
     </>
   );
 }
