@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { WharfConfig } from '@wharf/config';
-import { AuditQueries } from '@wharf/db';
+import { AuditQueries, WebhookDeliveryQueries } from '@wharf/db';
 
 /** How often each host deletes what has aged out; the age is the truth, the timer only wakes the check. */
 const CHECK_MS = 3_600_000;
@@ -8,8 +8,9 @@ const CHECK_MS = 3_600_000;
 const BATCH = 1_000;
 
 /**
- * Deletes audit rows older than WHARF_AUDIT_RETENTION_DAYS, in batches, on every host (each
- * batch skips rows another host is deleting). A host that was down catches up at its next start.
+ * Deletes audit rows older than WHARF_AUDIT_RETENTION_DAYS, and the finished webhook deliveries
+ * made from them as old, in batches, on every host (each batch skips rows another host is
+ * deleting). A host that was down catches up at its next start.
  */
 @Injectable()
 export class AuditRetention implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -20,6 +21,7 @@ export class AuditRetention implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     private readonly queries: AuditQueries,
+    private readonly deliveries: WebhookDeliveryQueries,
     private readonly config: WharfConfig,
   ) {}
 
@@ -44,10 +46,16 @@ export class AuditRetention implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async deleteAged(): Promise<void> {
+    const days = this.config.auditRetentionDays;
+    const rows = await this.inBatches((batch) => this.queries.deleteOlderThan(days, batch));
+    const deliveries = await this.inBatches((batch) => this.deliveries.deleteFinishedOlderThan(days, batch));
+    if (rows + deliveries > 0) this.logger.log({ msg: 'old audit rows deleted', rows, webhookDeliveries: deliveries, retentionDays: days });
+  }
+
+  /** Runs `deleteBatch` until a batch comes back short (or the host stops); how many it deleted. */
+  private async inBatches(deleteBatch: (batch: number) => Promise<number>): Promise<number> {
     let total = 0;
-    for (let deleted = BATCH; deleted === BATCH && !this.stopped; total += deleted) {
-      deleted = await this.queries.deleteOlderThan(this.config.auditRetentionDays, BATCH);
-    }
-    if (total > 0) this.logger.log({ msg: 'old audit rows deleted', rows: total, retentionDays: this.config.auditRetentionDays });
+    for (let deleted = BATCH; deleted === BATCH && !this.stopped; total += deleted) deleted = await deleteBatch(BATCH);
+    return total;
   }
 }

@@ -78,7 +78,8 @@ export class AuditTrail {
   }
 }
 
-function requestOf(actor: RequestActor): Record<string, string> {
+/** What of the actor's request the audit row and a webhook event carry (NULs out, each field at most 1 KiB). */
+export function requestOf(actor: RequestActor): Record<string, string> {
   const request: Record<string, string> = {};
   for (const key of ['method', 'host', 'userAgent', 'origin'] as const) {
     const value = actor[key];

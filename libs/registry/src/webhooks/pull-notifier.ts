@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { WharfConfig } from '@wharf/config';
-import { ActorContext, NewDelivery, WebhookDeliveryQueries, WebhookQueries, WebhookRow } from '@wharf/db';
+import { ActorContext, NewDelivery, WebhookDeliveryQueries, WebhookQueries, WebhookRow, requestOf } from '@wharf/db';
 import { RETRY_WINDOW_SECONDS, subscribers } from './webhook-dispatcher';
 import { EventFacts, EventSource, envelopeEvent, thisSource } from './webhook-envelope';
 
@@ -34,7 +34,8 @@ export class PullNotifier implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly logger = new Logger('PullNotifier');
   private readonly source: EventSource;
   private listeners: WebhookRow[] = [];
-  private pending: EventFacts[] = [];
+  /** Pulls noted since the last flush, each with the webhooks it goes to. */
+  private pending: { facts: EventFacts; targets: WebhookRow[] }[] = [];
   private timers: NodeJS.Timeout[] = [];
   private flushing: Promise<void> = Promise.resolve();
 
@@ -65,26 +66,25 @@ export class PullNotifier implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** Notes a pull if a webhook wants it; who pulled is read from the request now, while it is there. */
   pulled(pull: Pull): void {
-    if (this.listeners.length === 0 || subscribers(this.listeners, 'pull', pull.repository, new Date()).length === 0) return;
+    if (this.listeners.length === 0) return;
+    const at = new Date();
+    const targets = subscribers(this.listeners, 'pull', pull.repository, at);
+    if (targets.length === 0) return;
     const actor = this.actors.current();
-    this.pending.push({
-      at: new Date(),
+    const facts: EventFacts = {
+      at,
       action: 'pull',
       username: actor?.username ?? null,
       address: actor?.address ?? null,
       requestId: actor?.requestId ?? null,
-      request: {
-        ...(actor?.method ? { method: actor.method } : {}),
-        ...(actor?.host ? { host: actor.host } : {}),
-        ...(actor?.userAgent ? { userAgent: actor.userAgent } : {}),
-        ...(actor?.origin ? { origin: actor.origin } : {}),
-      },
+      request: actor ? requestOf(actor) : {},
       repository: pull.repository,
       image: pull.image,
       tag: pull.tag ?? null,
       digest: pull.digest,
       details: { mediaType: pull.mediaType, size: pull.size },
-    });
+    };
+    this.pending.push({ facts, targets });
     if (this.pending.length >= MAX_PENDING) void this.flush();
   }
 
@@ -95,11 +95,9 @@ export class PullNotifier implements OnApplicationBootstrap, BeforeApplicationSh
       this.pending = [];
       if (pulls.length === 0) return;
       const deliveries: NewDelivery[] = [];
-      for (const pull of pulls) {
-        const event = envelopeEvent(randomUUID(), 'pull', pull, this.source, this.config.publicUrl);
-        for (const webhook of subscribers(this.listeners, 'pull', pull.repository, pull.at)) {
-          deliveries.push({ webhookId: webhook.id, event: 'pull', eventId: event.id, auditId: null, payload: event });
-        }
+      for (const { facts, targets } of pulls) {
+        const event = envelopeEvent(randomUUID(), 'pull', facts, this.source, this.config.publicUrl);
+        for (const webhook of targets) deliveries.push({ webhookId: webhook.id, event: 'pull', eventId: event.id, auditId: null, payload: event });
       }
       await this.deliveries
         .insert(deliveries, RETRY_WINDOW_SECONDS)

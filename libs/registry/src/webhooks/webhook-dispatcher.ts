@@ -18,8 +18,6 @@ const LEASE_SECONDS = 60;
 const MAX_BACKOFF_SECONDS = 3_600;
 /** ...until a day after the delivery was made (or re-triggered): then it is given up, `failed`. */
 export const RETRY_WINDOW_SECONDS = 86_400;
-const RETENTION_CHECK_MS = 3_600_000;
-const RETENTION_BATCH = 1_000;
 
 /** Where a delivery of an event goes: the webhooks that subscribe to it and match its repository. */
 export function subscribers(webhooks: WebhookRow[], event: string, repository: string | null, at: Date): WebhookRow[] {
@@ -49,7 +47,6 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private readonly inFlight = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
-  private lastRetention = 0;
   private stopping = false;
 
   constructor(
@@ -93,7 +90,6 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     while (!this.stopping && (await this.fanOut()) === FAN_OUT_BATCH);
     if (this.stopping) return;
     for (const delivery of await this.deliveries.claimDue(MAX_IN_FLIGHT - this.inFlight.size, LEASE_SECONDS)) this.start(delivery);
-    if (Date.now() - this.lastRetention > RETENTION_CHECK_MS) await this.retention();
   }
 
   /** Turns one batch of pending audit rows into deliveries; how many rows it took. */
@@ -156,13 +152,5 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     }
     await this.deliveries.attemptFailed(delivery.id, result.status, result.error.slice(0, 2000), Math.min(2 ** delivery.attempts, MAX_BACKOFF_SECONDS));
     this.logger.debug({ msg: 'webhook attempt failed', webhook: delivery.webhookName, delivery: delivery.id, attempt: delivery.attempts, error: result.error });
-  }
-
-  /** Finished deliveries go after WHARF_AUDIT_RETENTION_DAYS, like the audit rows they came from. */
-  private async retention(): Promise<void> {
-    this.lastRetention = Date.now();
-    for (let deleted = RETENTION_BATCH; deleted === RETENTION_BATCH && !this.stopping; ) {
-      deleted = await this.deliveries.deleteFinishedOlderThan(this.config.auditRetentionDays, RETENTION_BATCH);
-    }
   }
 }
